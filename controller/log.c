@@ -1,0 +1,97 @@
+/*
+ * log.c - farmd's log on stderr: "farmd: level: message". journald and
+ * terminals both read it; the level decides what is shown.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *log_name = "farm";
+static int log_level = LOG_INFO;
+
+void
+log_init(const char *progname, int verbosity)
+{
+	log_name = progname;
+	log_set_level(verbosity);
+}
+
+void
+log_set_level(int verbosity)
+{
+	log_level = LOG_INFO + verbosity;
+	if (log_level < LOG_ERR)
+		log_level = LOG_ERR;
+}
+
+/* Writes one line: prefix, message and, when err is set, strerror(err). */
+static void log_vline(int, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+log_vline(int level, const char *tag, int err, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	if (level > log_level)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err)
+		fprintf(stderr, "%s: %s%s: %s\n", log_name, tag, msg, strerror(err));
+	else
+		fprintf(stderr, "%s: %s%s\n", log_name, tag, msg);
+}
+
+#define LOG_BODY(level, tag, err)                                              \
+	do {                                                                   \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vline(level, tag, err, fmt, ap);                           \
+		va_end(ap);                                                    \
+	} while (0)
+
+void
+log_debug(const char *fmt, ...)
+{
+	LOG_BODY(LOG_DEBUG, "debug: ", 0);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	LOG_BODY(LOG_INFO, "", 0);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int err = errno;
+
+	LOG_BODY(LOG_WARN, "warning: ", err);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_WARN, "warning: ", 0);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int err = errno;
+
+	LOG_BODY(LOG_ERR, "fatal: ", err);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_ERR, "fatal: ", 0);
+	exit(1);
+}
