@@ -1,0 +1,2 @@
+UNIT_TESTS += results
+test_results_MODS := results util log
