@@ -1,0 +1,226 @@
+/*
+ * dnsmasq.c - the dnsmasq configuration for farmd's lab network.
+ *
+ * One dnsmasq serves the lab bridge and nothing else: DHCP for the
+ * machines, TFTP of iPXE for firmware that PXE-boots, and, when the bridge
+ * has an IPv6 address, router advertisements. DNS is off. The boot flow it
+ * sets up (docs/boot.md, "Boot flow"):
+ *   - a DHCP request with option 175 comes from iPXE: it gets farmd's
+ *     /boot.ipxe, and iPXE's no-pxedhcp setting (175.176) so it does not
+ *     wait for ProxyDHCP offers;
+ *   - a firmware PXE request gets an iPXE binary over TFTP, chosen by the
+ *     client architecture in option 93, so that no firmware loads a binary
+ *     for another architecture (LAB-NOTES: AAVMF then wastes a minute);
+ *   - router advertisements stop iPXE from waiting for IPv6
+ *     autoconfiguration (LAB-NOTES: DHCP 16 s -> 0.1 s).
+ * Each value is checked before it is written: a configuration line ends
+ * at a newline and dnsmasq splits values at commas, so a value holding
+ * either could add or change options. The text is built only when every
+ * value passes.
+ */
+#include "dnsmasq.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+/* The iPXE binary that firmware PXE clients of an architecture get. */
+static const struct dnsmasq_pxe_arch {
+	const char *tag;
+	const char *file;       /* in tftp_root */
+	int client_arch[2];     /* DHCP option 93 values; 0 ends the list */
+} dnsmasq_pxe_archs[] = {
+	/* 9 is what some firmware sends for x86_64 UEFI (RFC 4578 says EBC). */
+	{ "efi-x86_64", "ipxe.efi", { 7, 9 } },
+};
+
+/* 1 when s is an interface name: 1..15 bytes of [A-Za-z0-9._-]. */
+static int
+dnsmasq_ifname_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n < 16 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* 1 when s is an IPv4 address in dotted form. */
+static int
+dnsmasq_ipv4_ok(const char *s)
+{
+	struct in_addr a;
+
+	return s != NULL && inet_pton(AF_INET, s, &a) == 1;
+}
+
+/*
+ * 1 when s can stand as one value on a configuration line: printable
+ * ASCII without whitespace, ',' (dnsmasq's separator), '#' (comments) or
+ * quotes and backslashes (dnsmasq's quoting).
+ */
+static int
+dnsmasq_value_ok(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= 0x20 || c >= 0x7f || strchr(",#\"'\\", c) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 when s is a host name dnsmasq takes: 1..63 bytes of [A-Za-z0-9_-],
+ * starting with a letter or digit. */
+static int
+dnsmasq_hostname_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n < 64 && s[0] != '-' && s[0] != '_' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_-") == n;
+}
+
+/* Checks every value; 0, or -1 after logging the first bad one. */
+static int
+dnsmasq_check(const struct dnsmasq_params *p)
+{
+	static const char path[] = "printable ASCII without spaces, ',', '#',"
+	    " quotes or backslashes";
+	const char *bad = NULL, *want = NULL;
+	char mac[18];
+	size_t i;
+
+	if (!dnsmasq_ifname_ok(p->interface))
+		bad = "interface", want = "1 to 15 bytes of [A-Za-z0-9._-]";
+	else if (!dnsmasq_ipv4_ok(p->address))
+		bad = "address", want = "an IPv4 address";
+	else if (!dnsmasq_ipv4_ok(p->range_start))
+		bad = "range start", want = "an IPv4 address";
+	else if (!dnsmasq_ipv4_ok(p->range_end))
+		bad = "range end", want = "an IPv4 address";
+	else if (p->prefix < 1 || p->prefix > 30)
+		bad = "prefix", want = "1 to 30";
+	else if (p->ipv6_bridge && !dnsmasq_ifname_ok(p->ipv6_bridge))
+		bad = "IPv6 bridge", want = "1 to 15 bytes of [A-Za-z0-9._-]";
+	else if (p->tftp_root && !dnsmasq_value_ok(p->tftp_root))
+		bad = "TFTP root", want = path;
+	else if (!dnsmasq_value_ok(p->boot_url) ||
+	    (strncmp(p->boot_url, "http://", 7) != 0 &&
+	    strncmp(p->boot_url, "https://", 8) != 0))
+		bad = "boot URL", want = "an http:// or https:// URL of printable"
+		    " ASCII without spaces, ',', '#', quotes or backslashes";
+	else if (!dnsmasq_value_ok(p->lease_file))
+		bad = "lease file", want = path;
+	else if (!dnsmasq_value_ok(p->pid_file))
+		bad = "pid file", want = path;
+	else if (p->nhosts && p->hosts == NULL)
+		bad = "hosts", want = "a list";
+	for (i = 0; bad == NULL && i < p->nhosts; i++)
+		if (mac_parse(p->hosts[i].mac, mac) < 0)
+			bad = "host MAC address", want = "a MAC address";
+	if (bad) {
+		log_warnx("dnsmasq configuration: bad or missing %s: must be %s",
+		    bad, want);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+dnsmasq_config(const struct dnsmasq_params *p)
+{
+	struct buf b = {0};
+	struct in_addr mask;
+	char maskstr[INET_ADDRSTRLEN], mac[18];
+	size_t i, j;
+
+	if (dnsmasq_check(p) < 0)
+		return NULL;
+	mask.s_addr = htonl((uint32_t)(0xffffffffu << (32 - p->prefix)));
+	inet_ntop(AF_INET, &mask, maskstr, sizeof(maskstr));
+
+	buf_printf(&b,
+	    "# dnsmasq configuration for the farm lab network on %s.\n"
+	    "# Generated by farmd, which rewrites it on every start: do not edit.\n"
+	    "# The boot flow it sets up is in docs/boot.md.\n"
+	    "\n"
+	    "# Only the lab bridge, where farmd is %s; no DNS (port 0).\n"
+	    "interface=%s\n"
+	    "bind-interfaces\n"
+	    "except-interface=lo\n"
+	    "port=0\n"
+	    "no-resolv\n"
+	    "no-hosts\n"
+	    "\n"
+	    "# DHCP: this is the only server on the lab network.\n"
+	    "dhcp-authoritative\n"
+	    "dhcp-range=%s,%s,%s,1h\n"
+	    "dhcp-leasefile=%s\n"
+	    "pid-file=%s\n"
+	    "log-dhcp\n",
+	    p->interface, p->address, p->interface, p->range_start, p->range_end,
+	    maskstr, p->lease_file, p->pid_file);
+
+	if (p->nhosts)
+		buf_adds(&b, "\n# The farm's machines.\n");
+	for (i = 0; i < p->nhosts; i++) {
+		mac_parse(p->hosts[i].mac, mac);
+		if (dnsmasq_hostname_ok(p->hosts[i].name)) {
+			buf_printf(&b, "dhcp-host=%s,%s\n", mac, p->hosts[i].name);
+		} else {
+			log_warnx("dnsmasq configuration: machine %s: its name is not"
+			    " a host name ([A-Za-z0-9_-], at most 63 bytes); no"
+			    " host name given", mac);
+			buf_printf(&b, "dhcp-host=%s\n", mac);
+		}
+	}
+
+	buf_printf(&b,
+	    "\n"
+	    "# iPXE sends option 175: it gets the farm's first stage, and option\n"
+	    "# 175.176 (no-pxedhcp) so it does not wait for ProxyDHCP offers.\n"
+	    "dhcp-match=set:ipxe,175\n"
+	    "dhcp-boot=tag:ipxe,%s\n"
+	    "dhcp-option=tag:ipxe,encap:175,176,1b\n",
+	    p->boot_url);
+
+	if (p->tftp_root) {
+		buf_printf(&b,
+		    "\n"
+		    "# Firmware PXE clients get iPXE over TFTP, chosen by client\n"
+		    "# architecture (option 93); iPXE's own requests carry option 93\n"
+		    "# too, hence tag:!ipxe.\n"
+		    "enable-tftp\n"
+		    "tftp-root=%s\n", p->tftp_root);
+		for (i = 0; i < ARRAY_SIZE(dnsmasq_pxe_archs); i++) {
+			const struct dnsmasq_pxe_arch *a = &dnsmasq_pxe_archs[i];
+
+			for (j = 0; j < ARRAY_SIZE(a->client_arch) && a->client_arch[j]; j++)
+				buf_printf(&b, "dhcp-match=set:%s,option:client-arch,%d\n",
+				    a->tag, a->client_arch[j]);
+			buf_printf(&b, "dhcp-boot=tag:%s,tag:!ipxe,%s\n", a->tag, a->file);
+		}
+		buf_adds(&b,
+		    "# arm64 UEFI (client-arch 11) is offered nothing yet: Debian has\n"
+		    "# no arm64 iPXE, and without a file of its own AAVMF moves on to\n"
+		    "# HTTP boot at once. UEFI HTTP boot (vendor class HTTPClient,\n"
+		    "# farmboot.efi) comes with arm64 support.\n");
+	}
+
+	if (p->ipv6_bridge)
+		buf_printf(&b,
+		    "\n"
+		    "# Router advertisements: without them iPXE waits for IPv6\n"
+		    "# autoconfiguration before it answers DHCP (16 s instead of 0.1 s).\n"
+		    "enable-ra\n"
+		    "dhcp-range=::,constructor:%s,ra-only\n", p->ipv6_bridge);
+
+	return buf_steal(&b);
+}
