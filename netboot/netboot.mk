@@ -1,0 +1,42 @@
+# netboot.mk - what machines fetch before the test, for each arch in
+# GUEST_ARCHES (guest/guest.mk, included first, says how to build for it):
+#
+#	$(BUILD)/netboot/<arch>/setvar.efi   NAME=VALUE arguments -> EFI variables
+#	$(BUILD)/netboot/boot.ipxe           copied, when netboot/boot.ipxe exists
+#
+# setvar.efi links the guest library's pure parts (strings, formatting,
+# UTF-16), not its entry point.
+
+NETBOOT_OUT := $(BUILD)/netboot
+NETBOOT_PROGS := setvar
+
+# netboot_arch(arch): the rules for one architecture.
+define netboot_arch
+$$(NETBOOT_OUT)/$(1)/obj/%.o: netboot/%.c guest/guest.mk netboot/netboot.mk
+	@mkdir -p $$(@D)
+	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
+
+$$(NETBOOT_OUT)/$(1)/obj/%.so: $$(NETBOOT_OUT)/$(1)/obj/%.o $$(GUEST_OUT_$(1))/libguest.a
+	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
+		-o $$@ $$(GUEST_CRT0_$(1)) $$^ -lefi -lgnuefi
+
+$$(NETBOOT_OUT)/$(1)/%.efi: $$(NETBOOT_OUT)/$(1)/obj/%.so
+	$$(GUEST_OBJCOPY_$(1)) $$(GUEST_PE_SECTIONS) --target $$(GUEST_PE_$(1)) \
+		--subsystem=10 $$< $$@
+
+.SECONDARY: $$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/obj/%.o) \
+	$$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/obj/%.so)
+
+netboot: $$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/%.efi)
+
+-include $$(wildcard $$(NETBOOT_OUT)/$(1)/obj/*.d)
+endef
+
+$(foreach a,$(GUEST_ARCHES),$(eval $(call netboot_arch,$(a))))
+
+# boot.ipxe is static; it is copied only when someone has written it.
+netboot: $(if $(wildcard netboot/boot.ipxe),$(NETBOOT_OUT)/boot.ipxe)
+
+$(NETBOOT_OUT)/boot.ipxe: netboot/boot.ipxe
+	@mkdir -p $(@D)
+	cp $< $@
