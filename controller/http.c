@@ -1,0 +1,456 @@
+/*
+ * http.c - libmicrohttpd in external-event mode on farmd's loop. Each
+ * listening address is one MHD daemon with its own epoll fd in our epoll
+ * set; MHD_run does the I/O. A request's state (body, parameters) lives in
+ * a struct http_request made on MHD's first callback and freed in the
+ * completion hook; the route's handler runs once the whole body is in.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "log.h"
+#include "loop.h"
+
+struct http_daemon {
+	struct MHD_Daemon *d;
+	struct loop_fd *watch;
+};
+
+static struct {
+	struct http_daemon daemons[4];
+	int ndaemons;
+	struct {
+		const struct http_route *v;
+		size_t n;
+	} tables[8];
+	size_t ntables;
+	char *token;
+} H;
+
+struct http_conn {
+	struct http_request req;
+	const struct http_route *route;
+	int too_big;
+};
+
+const char *
+http_query(struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+http_header(struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void
+http_reply_text(struct http_reply *rep, int status, const char *type, const char *text)
+{
+	rep->status = status;
+	rep->content_type = type;
+	buf_reset(&rep->body);
+	buf_adds(&rep->body, text);
+}
+
+void
+http_reply_json(struct http_reply *rep, int status, void *json)
+{
+	char *s = json_dumps(json, JSON_COMPACT);
+
+	rep->status = status;
+	rep->content_type = "application/json";
+	buf_reset(&rep->body);
+	buf_adds(&rep->body, s ? s : "null");
+	buf_addc(&rep->body, '\n');
+	free(s);
+	json_decref(json);
+}
+
+void
+http_reply_error(struct http_reply *rep, int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	http_reply_json(rep, status, json_pack("{s:s}", "error", msg));
+	free(msg);
+}
+
+void
+http_reply_header(struct http_reply *rep, const char *name, const char *value)
+{
+	if (rep->nheaders == (int)ARRAY_SIZE(rep->headers))
+		return;
+	rep->headers[rep->nheaders][0] = xstrdup(name);
+	rep->headers[rep->nheaders][1] = xstrdup(value);
+	rep->nheaders++;
+}
+
+void
+http_reply_clear(struct http_reply *rep)
+{
+	int i;
+
+	buf_free(&rep->body);
+	for (i = 0; i < rep->nheaders; i++) {
+		free(rep->headers[i][0]);
+		free(rep->headers[i][1]);
+	}
+	if (rep->fd >= 0)
+		close(rep->fd);
+	memset(rep, 0, sizeof(*rep));
+	rep->fd = -1;
+}
+
+/* Matches path against a route pattern, filling params; 1 on a match. A '*'
+ * segment matches one non-empty segment. */
+static int
+http_match(const char *pattern, const char *path, char *params[HTTP_MAX_PARAMS])
+{
+	int np = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || np == HTTP_MAX_PARAMS)
+				goto nomatch;
+			params[np++] = xstrndup(path, n);
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern != *path)
+			goto nomatch;
+		pattern++;
+		path++;
+	}
+	if (*pattern == '\0' && *path == '\0')
+		return 1;
+nomatch:
+	while (np > 0)
+		free(params[--np]);
+	return 0;
+}
+
+/* Finds the route; *method_ok is 0 when only the method is wrong. */
+static const struct http_route *
+http_find(struct http_request *req, int *path_known)
+{
+	char *params[HTTP_MAX_PARAMS] = {0};
+	size_t i, t;
+
+	*path_known = 0;
+	for (t = 0; t < H.ntables; t++) {
+		for (i = 0; i < H.tables[t].n; i++) {
+			const struct http_route *r = &H.tables[t].v[i];
+
+			if (!http_match(r->pattern, req->path, params))
+				continue;
+			*path_known = 1;
+			if (strcmp(r->method, req->method) == 0) {
+				memcpy(req->params, params, sizeof(params));
+				return r;
+			}
+			for (int k = 0; k < HTTP_MAX_PARAMS; k++) {
+				free(params[k]);
+				params[k] = NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The API token check for mutating routes. */
+static int
+http_authorized(struct http_request *req)
+{
+	const char *h;
+
+	if (H.token == NULL)
+		return 1;
+	h = http_header(req, "Authorization");
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return 0;
+	return str_equal_ct(h + 7, H.token);
+}
+
+void
+http_dispatch(struct http_request *req, struct http_reply *rep)
+{
+	int known;
+	const struct http_route *r = http_find(req, &known);
+
+	rep->status = 200;
+	rep->fd = -1;
+	if (r == NULL) {
+		if (known)
+			http_reply_error(rep, 405, "%s is not allowed on %s", req->method,
+			    req->path);
+		else
+			http_reply_error(rep, 404, "no such page: %s", req->path);
+		return;
+	}
+	if ((r->flags & HTTP_AUTH) && !http_authorized(req)) {
+		http_reply_error(rep, 401, "this needs the API token"
+		    " (Authorization: Bearer ...)");
+		return;
+	}
+	r->handler(req, rep);
+}
+
+static enum MHD_Result
+http_queue(struct MHD_Connection *conn, struct http_reply *rep)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	int i;
+
+	if (rep->fd >= 0) {
+		resp = MHD_create_response_from_fd_at_offset64((uint64_t)rep->size,
+		    rep->fd, (uint64_t)rep->offset);
+		rep->fd = -1; /* MHD closes it */
+	} else {
+		resp = MHD_create_response_from_buffer(rep->body.len,
+		    rep->body.data ? rep->body.data : (char *)"", MHD_RESPMEM_MUST_COPY);
+	}
+	if (resp == NULL)
+		return MHD_NO;
+	if (rep->content_type)
+		MHD_add_response_header(resp, "Content-Type", rep->content_type);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	for (i = 0; i < rep->nheaders; i++)
+		MHD_add_response_header(resp, rep->headers[i][0], rep->headers[i][1]);
+	ret = MHD_queue_response(conn, (unsigned)rep->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void
+http_client_addr(struct MHD_Connection *conn, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	snprintf(out, len, "?");
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	if (ci->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
+		    out, (socklen_t)len);
+	else if (ci->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
+		    (socklen_t)len);
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_conn *c = *con_cls;
+	struct http_reply rep = { .fd = -1 };
+	enum MHD_Result ret;
+	int known;
+
+	(void)cls;
+	(void)version;
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->req.method = method;
+		c->req.path = url;
+		c->req.conn = conn;
+		http_client_addr(conn, c->req.client, sizeof(c->req.client));
+		c->route = http_find(&c->req, &known);
+		*con_cls = c;
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		size_t max = c->route ? c->route->max_body : 0;
+
+		if (c->req.body.len + *upload_data_size > max)
+			c->too_big = 1;
+		else
+			buf_add(&c->req.body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (c->too_big) {
+		http_reply_error(&rep, 413, "request body too large (at most %zu bytes"
+		    " on %s)", c->route ? c->route->max_body : (size_t)0, url);
+	} else {
+		int i;
+
+		for (i = 0; i < HTTP_MAX_PARAMS; i++) {
+			free(c->req.params[i]);
+			c->req.params[i] = NULL;
+		}
+		http_dispatch(&c->req, &rep);
+	}
+	log_debug("http %s %s %s -> %d", c->req.client, method, url, rep.status);
+	ret = http_queue(conn, &rep);
+	http_reply_clear(&rep);
+	return ret;
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_conn *c = *con_cls;
+	int i;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (c == NULL)
+		return;
+	for (i = 0; i < HTTP_MAX_PARAMS; i++)
+		free(c->req.params[i]);
+	buf_free(&c->req.body);
+	free(c);
+	*con_cls = NULL;
+}
+
+static void
+http_ready(int fd, uint32_t events, void *arg)
+{
+	struct http_daemon *hd = arg;
+
+	(void)fd;
+	(void)events;
+	MHD_run(hd->d);
+}
+
+/* Before each loop wait: let MHD do due work and say how long it may wait. */
+static int64_t
+http_prepare(void *arg)
+{
+	int64_t best = -1;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < H.ndaemons; i++) {
+		MHD_UNSIGNED_LONG_LONG t;
+
+		MHD_run(H.daemons[i].d);
+		if (MHD_get_timeout(H.daemons[i].d, &t) == MHD_YES)
+			if (best < 0 || (int64_t)t < best)
+				best = (int64_t)t;
+	}
+	return best;
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	log_debug("http: %s", msg);
+}
+
+int
+http_listen(const char *host, int port, char **cause)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct http_daemon *hd;
+	const union MHD_DaemonInfo *info;
+	int fd, one = 1;
+
+	if (H.ndaemons == (int)ARRAY_SIZE(H.daemons)) {
+		*cause = xstrdup("too many listening addresses");
+		return -1;
+	}
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		*cause = xasprintf("listen: %s is not an IPv4 address", host);
+		return -1;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*cause = xasprintf("socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 1024) < 0) {
+		*cause = xasprintf("listen on %s:%d: %s", host, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	hd = &H.daemons[H.ndaemons];
+	hd->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_TURBO, 0, NULL, NULL, http_access, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_END);
+	if (hd->d == NULL) {
+		*cause = xasprintf("could not start the HTTP server on %s:%d", host, port);
+		close(fd);
+		return -1;
+	}
+	info = MHD_get_daemon_info(hd->d, MHD_DAEMON_INFO_EPOLL_FD);
+	hd->watch = loop_fd_add(info->epoll_fd, EPOLLIN, http_ready, hd);
+	H.ndaemons++;
+	loop_prepare(http_prepare, NULL);
+	log_info("listening on http://%s:%d/", host, port);
+	return 0;
+}
+
+void
+http_add_routes(const struct http_route *routes, size_t n)
+{
+	if (H.ntables == ARRAY_SIZE(H.tables))
+		fatalx("http: too many route tables");
+	H.tables[H.ntables].v = routes;
+	H.tables[H.ntables].n = n;
+	H.ntables++;
+}
+
+void
+http_set_token(const char *token)
+{
+	free(H.token);
+	H.token = token && *token ? xstrdup(token) : NULL;
+}
+
+void
+http_stop(void)
+{
+	int i;
+
+	for (i = 0; i < H.ndaemons; i++) {
+		loop_fd_del(H.daemons[i].watch);
+		MHD_stop_daemon(H.daemons[i].d);
+	}
+	H.ndaemons = 0;
+	H.ntables = 0;
+	free(H.token);
+	H.token = NULL;
+}

@@ -1,0 +1,71 @@
+/*
+ * http.h - farmd's HTTP server: libmicrohttpd driven by farmd's loop, routes
+ * as a table, handlers that fill a reply and never touch the socket.
+ */
+#ifndef FARM_HTTP_H
+#define FARM_HTTP_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util.h"
+
+#define HTTP_MAX_PARAMS 4
+
+struct http_request {
+	const char *method;
+	const char *path;
+	char *params[HTTP_MAX_PARAMS];  /* the '*' segments of the route */
+	struct buf body;
+	char client[64];                /* peer address, for logs */
+	void *conn;                     /* the MHD connection (http.c only) */
+};
+
+struct http_reply {
+	int status;
+	const char *content_type;
+	struct buf body;
+	int fd;                         /* >= 0: send this file: size bytes */
+	off_t size;
+	off_t offset;                   /*   from this offset */
+	char *headers[8][2];            /* extra headers, owned */
+	int nheaders;
+};
+
+typedef void (*http_handler)(struct http_request *, struct http_reply *);
+
+/* Route flags. */
+#define HTTP_AUTH 0x1                   /* needs the API token when one is set */
+
+struct http_route {
+	const char *method;
+	const char *pattern;            /* "/api/v1/jobs/ * /log" with '*' a segment */
+	http_handler handler;
+	size_t max_body;                /* 0: no body allowed */
+	int flags;
+};
+
+/* Listens on host:port (may be called more than once). 0 or -1 with *cause. */
+int http_listen(const char *host, int port, char **cause);
+/* Adds a table of routes; tables are searched in the order added. A module
+ * with routes of its own (metrics, web data) adds its table at start-up. */
+void http_add_routes(const struct http_route *, size_t);
+void http_set_token(const char *api_token);
+void http_stop(void);
+
+/* Query argument of the request, NULL when absent. */
+const char *http_query(struct http_request *, const char *name);
+const char *http_header(struct http_request *, const char *name);
+
+/* Reply helpers. json_reply takes ownership of the JSON value (json_t *). */
+void http_reply_text(struct http_reply *, int status, const char *type, const char *text);
+void http_reply_json(struct http_reply *, int status, void *json);
+void http_reply_error(struct http_reply *, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void http_reply_header(struct http_reply *, const char *name, const char *value);
+
+/* For tests: routes a request without a socket. */
+void http_dispatch(struct http_request *, struct http_reply *);
+void http_reply_clear(struct http_reply *);
+
+#endif
