@@ -1,0 +1,2 @@
+UNIT_TESTS += db
+test_db_MODS := db results util log
