@@ -131,6 +131,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (mkdir_p(conf->state_dir, 0755) < 0)
 		fatal("state directory %s", conf->state_dir);
+	/* Children (dnsmasq) change directory: give them absolute paths. */
+	{
+		char *abs = realpath(conf->state_dir, NULL);
+
+		if (abs == NULL)
+			fatal("state directory %s", conf->state_dir);
+		free(conf->state_dir);
+		conf->state_dir = abs;
+	}
 	if ((lockfd = lock_state(conf->state_dir, &cause)) < 0)
 		fatalx("%s", cause);
 	dbpath = xasprintf("%s/farm.db", conf->state_dir);

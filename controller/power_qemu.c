@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,6 +47,13 @@ qemu_exited(pid_t pid, int status, void *arg)
 	int by_us = p->stopping;
 
 	(void)pid;
+	/* KVM that aborts under real guests: use TCG from now on. */
+	if (p->with_kvm && WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT &&
+	    strcmp(p->m->accel, "auto") == 0 && kvm_state_x86 == 1) {
+		log_warnx("machine %s: qemu aborted under kvm; using tcg from now on",
+		    p->m->name);
+		kvm_state_x86 = 0;
+	}
 	unlink(pidfile);
 	free(pidfile);
 	p->pid = 0;
@@ -109,7 +118,8 @@ qemu_on(struct power *p, const struct power_opts *opts, char **cause)
 	argv[argc++] = "-machine";
 	argv[argc++] = m->qemu_machine;
 	argv[argc++] = "-accel";
-	argv[argc++] = qemu_use_kvm(p) ? "kvm" : "tcg";
+	p->with_kvm = qemu_use_kvm(p);
+	argv[argc++] = p->with_kvm ? "kvm" : "tcg";
 	argv[argc++] = "-cpu";
 	argv[argc++] = m->cpu;
 	argv[argc++] = "-m";
@@ -255,57 +265,103 @@ const struct power_backend power_qemu_backend = {
 	.reap_stale = qemu_reap_stale,
 };
 
-/* Runs a tiny firmware under KVM that writes 0x2a to isa-debug-exit: QEMU
- * exits with status 85 only when KVM really runs guest code here. /dev/kvm
- * existing is not enough (LAB-NOTES: "emulation failure"). Start-up only. */
+/* Boots the machine's own firmware under KVM for a few seconds: on some
+ * hosts /dev/kvm opens and simple guest code runs, yet firmware code hits a
+ * KVM "emulation failure" and QEMU aborts (LAB-NOTES). Still running after
+ * the wait means KVM works. Start-up only; the answer is cached in
+ * <state>/kvm-probe keyed by kernel release and QEMU binary. */
 static int
-qemu_probe_kvm_x86(const struct farm_conf *conf)
+qemu_probe_kvm_x86(const struct farm_conf *conf, const char *code, const char *vars_tmpl)
 {
-	static const unsigned char code[] = { 0xb0, 0x2a, 0xe6, 0xf4, 0xf4, 0xeb, 0xfe };
-	unsigned char *rom;
-	char *path, *cause = NULL;
+	char *vars = xasprintf("%s/kvm-probe-vars.fd", conf->state_dir);
+	char *cache = xasprintf("%s/kvm-probe", conf->state_dir);
+	char *log = xasprintf("%s/kvm-probe.log", conf->state_dir);
+	char *flash0 = xasprintf("if=pflash,format=raw,unit=0,readonly=on,file=%s", code);
+	char *flash1 = xasprintf("if=pflash,format=raw,unit=1,file=%s", vars);
 	const char *argv[] = { "qemu-system-x86_64", "-accel", "kvm", "-machine", "q35",
-		"-nodefaults", "-no-user-config", "-display", "none", "-bios", NULL,
-		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", NULL };
+		"-nodefaults", "-no-user-config", "-display", "none", "-m", "128",
+		"-drive", flash0, "-drive", flash1, NULL };
+	char *data = NULL, *cause = NULL, *key, *cached;
+	struct utsname u;
+	struct stat st;
 	int status = 0, works = 0, i;
+	size_t len;
 	pid_t pid;
 
 	if (access("/dev/kvm", R_OK | W_OK) < 0)
-		return 0;
-	rom = xmalloc(65536);
-	memset(rom, 0xf4, 65536);
-	memcpy(rom + 0xfff0, code, sizeof(code));
-	path = xasprintf("%s/kvm-probe.bin", conf->state_dir);
-	if (write_file_atomic(path, rom, 65536, 0644) < 0)
-		goto out;
-	argv[10] = path;
-	pid = proc_spawn(argv, NULL, &cause);
-	if (pid < 0)
-		goto out;
-	for (i = 0; i < 50; i++) {
+		goto out_free;
+	uname(&u);
+	if (stat("/usr/bin/qemu-system-x86_64", &st) < 0)
+		st.st_mtime = 0;
+	key = xasprintf("v2 %s %lld %s", u.release, (long long)st.st_mtime, code);
+	cached = read_file(cache, NULL);
+	if (cached && strncmp(cached, key, strlen(key)) == 0 &&
+	    cached[strlen(key)] == ' ') {
+		works = atoi(cached + strlen(key) + 1) == 1;
+		free(cached);
+		free(key);
+		goto out_free;
+	}
+	free(cached);
+	data = read_file(vars_tmpl, &len);
+	if (data == NULL || write_file_atomic(vars, data, len, 0644) < 0) {
+		free(key);
+		goto out_free;
+	}
+	unlink(log);
+	pid = proc_spawn(argv, log, &cause);
+	if (pid < 0) {
+		free(key);
+		goto out_free;
+	}
+	for (i = 0; i < 30; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			break;
 		usleep(100000);
 	}
-	if (i == 50) {
+	if (i == 30) {
+		/* A KVM internal error does not end QEMU: it pauses the guest
+		 * and prints the error, so read what it said. */
+		char *text = read_file(log, NULL);
+
+		works = text == NULL || (strstr(text, "KVM internal error") == NULL &&
+		    strstr(text, "emulation failure") == NULL);
+		free(text);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 85)
-		works = 1;
-out:
+	}
+	cached = xasprintf("%s %d\n", key, works);
+	write_file_atomic(cache, cached, strlen(cached), 0644);
+	free(cached);
+	free(key);
+	unlink(vars);
+out_free:
+	free(data);
 	free(cause);
-	free(rom);
-	free(path);
+	free(vars);
+	free(cache);
+	free(log);
+	free(flash0);
+	free(flash1);
 	return works;
 }
 
 int
 power_kvm_works(const struct farm_conf *conf, const char *arch)
 {
+	size_t i;
+
 	if (strcmp(arch, "x86_64") != 0)
 		return 0;
 	if (kvm_state_x86 < 0) {
-		kvm_state_x86 = qemu_probe_kvm_x86(conf);
+		const struct machine_conf *m = NULL;
+
+		for (i = 0; i < conf->nmachines && m == NULL; i++)
+			if (conf->machines[i].kind == MACHINE_QEMU &&
+			    strcmp(conf->machines[i].arch, "x86_64") == 0)
+				m = &conf->machines[i];
+		kvm_state_x86 = m ? qemu_probe_kvm_x86(conf, m->firmware,
+		    m->firmware_vars) : 0;
 		log_info("kvm %s here; x86_64 machines with accel = auto use %s",
 		    kvm_state_x86 ? "works" : "does not work",
 		    kvm_state_x86 ? "kvm" : "tcg");
