@@ -210,6 +210,38 @@ job_end(struct machine *m, enum job_result result, int exit_code, const char *re
 		machine_release(m);
 }
 
+/* Appends the names of the first failing cases to a reason (takes and
+ * returns ownership), so a reader sees what failed without digging. */
+static char *
+reason_with_failures(long long job, char *reason)
+{
+	struct testcase *tc;
+	struct buf b = {0};
+	size_t n, i, shown = 0, fails = 0;
+
+	if (db_testcases_list(S.db, job, &tc, &n) < 0)
+		return reason;
+	for (i = 0; i < n; i++) {
+		if (tc[i].status != TC_FAIL && tc[i].status != TC_XPASS)
+			continue;
+		if (shown < 3) {
+			buf_printf(&b, "%s%s", shown ? "; " : "", tc[i].name);
+			shown++;
+		}
+		fails++;
+	}
+	db_testcases_free(tc, n);
+	if (shown) {
+		char *r = xasprintf("%s (%s%s)", reason ? reason : "", b.data,
+		    fails > shown ? "; ..." : "");
+
+		free(reason);
+		reason = r;
+	}
+	buf_free(&b);
+	return reason;
+}
+
 /* Ends the job from what the parser saw, for an end reason. */
 static void
 job_end_outcome(struct machine *m, enum end_reason why, int status)
@@ -219,6 +251,8 @@ job_end_outcome(struct machine *m, enum end_reason why, int status)
 	enum job_result r = results_outcome(results_state(m->job->parser), why, status,
 	    &code, &reason);
 
+	if (r == RESULT_FAIL)
+		reason = reason_with_failures(m->job->j.id, reason);
 	job_end(m, r, code, reason, "done");
 	free(reason);
 }
@@ -678,6 +712,8 @@ sched_results(long long id, const char *auth, const char *body, size_t len,
 	results_state_from_post(&post, &st);
 	r = results_outcome(&st, END_POST, post.exit_code, &code, &reason);
 	free(st.abort_message);
+	if (r == RESULT_FAIL)
+		reason = reason_with_failures(id, reason);
 	if (!m->job->ended) {
 		job_end(m, r, code, reason, "done");
 	} else if (strcmp(m->job->j.state, "done") == 0) {
