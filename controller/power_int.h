@@ -22,6 +22,7 @@ struct power {
 	struct loop_child *child;
 	struct loop_timer *kill_timer;
 	int stopping;
+	int with_kvm;            /* qemu: this boot runs under KVM */
 	void *priv;
 };
 
