@@ -113,6 +113,8 @@ job_json(const struct job *j, int with_cases)
 	    json_null());
 	json_object_set_new(o, "log_size", json_integer(j->log_size));
 	json_object_set_new(o, "attempt", json_integer(j->attempt));
+	json_object_set_new(o, "retry_of", j->retry_of > 0 ? json_integer(j->retry_of) :
+	    json_null());
 	if (with_cases)
 		json_object_set_new(o, "testcases", testcases_json(j->id));
 	buf_free(&target);
@@ -191,7 +193,8 @@ h_boot_first(struct http_request *req, struct http_reply *rep)
 static void
 h_ipxe(struct http_request *req, struct http_reply *rep)
 {
-	char *s = sched_boot_script(req->params[0], req->client);
+	char *s = sched_boot_script(req->params[0], req->client,
+	    http_query(req, "arch"), http_query(req, "platform"));
 
 	http_reply_text(rep, 200, "text/plain", s);
 	free(s);
@@ -664,6 +667,46 @@ schedule_check(char **args, size_t nargs, char **env, size_t nenv, char **cause)
 	return 0;
 }
 
+/* Fills j (zeroed first) with suite test t for target tg: its binary for
+ * the target's arch goes into the app store. args (NULL: the suite's) and
+ * env (added to the suite's) come from the request; timeout 0: the suite's,
+ * else the machine's. -1 with *cause. */
+static int
+job_from_suite(const struct suite_test *t, const struct target *tg, char **args,
+    size_t nargs, char **env, size_t nenv, int timeout, struct job *j, char **cause)
+{
+	char *file = xasprintf("%s/%s/%s", A.conf->tests_dir, tg->arch, t->file);
+	char sha[65], *why = NULL;
+	size_t a;
+
+	memset(j, 0, sizeof(*j));
+	if (apps_store_file(file, sha, &why) < 0) {
+		*cause = xasprintf("%s: %s (is it built?)", t->name, why);
+		free(why);
+		free(file);
+		return -1;
+	}
+	free(file);
+	j->test = xstrdup(t->name);
+	j->app = xstrdup(sha);
+	j->app_name = xstrdup(t->file);
+	if (args)
+		for (a = 0; a < nargs; a++)
+			strings_add(&j->args, &j->nargs, args[a]);
+	else
+		for (a = 0; a < t->nargs; a++)
+			strings_add(&j->args, &j->nargs, t->args[a]);
+	for (a = 0; a < t->nenv; a++)
+		strings_add(&j->env, &j->nenv, t->env[a]);
+	for (a = 0; a < nenv; a++)
+		strings_add(&j->env, &j->nenv, env[a]);
+	j->timeout = timeout ? timeout : t->timeout ? t->timeout : tg->timeout;
+	j->target_machine = tg->machine ? xstrdup(tg->machine) : NULL;
+	for (a = 0; a < tg->ntags; a++)
+		strings_add(&j->tags, &j->ntags, tg->tags[a]);
+	return 0;
+}
+
 /* POST /api/v1/runs: every job is checked before any is queued. */
 static void
 h_schedule(struct http_request *req, struct http_reply *rep)
@@ -837,9 +880,6 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 				goto bad;
 			}
 			for (k = 0; k < ntargets; k++) {
-				char *file, sha[65];
-				struct job *j;
-
 				if (t->arch && strcmp(t->arch, targets[k].arch) != 0) {
 					if (targets[k].machine) {
 						cause = xasprintf("tests[%zu]: %s is for %s only;"
@@ -849,40 +889,16 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 					}
 					continue;
 				}
-				file = xasprintf("%s/%s/%s", A.conf->tests_dir, targets[k].arch,
-				    t->file);
-				if (apps_store_file(file, sha, &cause) < 0) {
-					char *c2 = xasprintf("tests[%zu]: %s: %s (is it built?)", i,
-					    t->name, cause);
+				jobs = xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
+				if (job_from_suite(t, &targets[k], has_args ? args : NULL,
+				    nargs, env, nenv, (int)timeout, &jobs[njobs], &cause) < 0) {
+					char *c2 = xasprintf("tests[%zu]: %s", i, cause);
 
 					free(cause);
 					cause = c2;
-					free(file);
 					goto bad;
 				}
-				free(file);
-				jobs = xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
-				j = &jobs[njobs++];
-				memset(j, 0, sizeof(*j));
-				j->test = xstrdup(t->name);
-				j->app = xstrdup(sha);
-				j->app_name = xstrdup(t->file);
-				if (has_args)
-					for (size_t a = 0; a < nargs; a++)
-						strings_add(&j->args, &j->nargs, args[a]);
-				else
-					for (size_t a = 0; a < t->nargs; a++)
-						strings_add(&j->args, &j->nargs, t->args[a]);
-				for (size_t a = 0; a < t->nenv; a++)
-					strings_add(&j->env, &j->nenv, t->env[a]);
-				for (size_t a = 0; a < nenv; a++)
-					strings_add(&j->env, &j->nenv, env[a]);
-				j->timeout = (int)(timeout ? timeout : t->timeout ? t->timeout :
-				    targets[k].timeout);
-				j->target_machine = targets[k].machine ?
-				    xstrdup(targets[k].machine) : NULL;
-				for (size_t a = 0; a < targets[k].ntags; a++)
-					strings_add(&j->tags, &j->ntags, targets[k].tags[a]);
+				njobs++;
 			}
 		}
 	}
@@ -962,6 +978,116 @@ h_web_file(struct http_request *req, struct http_reply *rep)
 	free(path);
 }
 
+/* Queues the farm's health check for machine m in a run of its own; its
+ * job id, or -1 with *cause. */
+static long long
+api_health_job(const struct machine_conf *m, char **cause)
+{
+	struct suite *suite = suite_load(A.conf->suite, cause);
+	const struct suite_test *t;
+	struct target tg = { .machine = m->name, .arch = m->arch,
+		.timeout = m->job_timeout };
+	struct job j;
+	long long run, id = -1;
+
+	if (suite == NULL)
+		return -1;
+	t = suite_find(suite, A.conf->health_check);
+	if (t == NULL) {
+		*cause = xasprintf("health_check: no test \"%s\" in %s",
+		    A.conf->health_check, A.conf->suite);
+		suite_free(suite);
+		return -1;
+	}
+	if (job_from_suite(t, &tg, NULL, 0, NULL, 0, 0, &j, cause) < 0) {
+		suite_free(suite);
+		return -1;
+	}
+	j.priority = 1000;
+	snprintf(j.state, sizeof(j.state), "queued");
+	j.exit_code = -1;
+	j.boot_ms = -1;
+	j.queued_at = wall_ms();
+	j.attempt = 2;          /* a health check is not retried */
+	if ((run = db_run_create(A.db)) > 0) {
+		j.run = run;
+		if (db_job_insert(A.db, &j) == 0)
+			id = j.id;
+	}
+	if (id < 0)
+		*cause = xstrdup("database error");
+	job_clear(&j);
+	suite_free(suite);
+	return id;
+}
+
+/* POST /api/v1/machines/<name>: {"state": "maintenance"|"online", "reason"}. */
+static void
+h_machine_set(struct http_request *req, struct http_reply *rep)
+{
+	const struct machine_conf *m = config_machine(A.conf, req->params[0]);
+	json_t *root = json_loadb(req->body.data ? req->body.data : "", req->body.len,
+	    0, NULL);
+	const char *to, *reason;
+	char *cause = NULL;
+	long long check = 0;
+	struct machine_info mi;
+	int status;
+
+	if (m == NULL) {
+		http_reply_error(rep, 404, "no machine %s", req->params[0]);
+		goto out;
+	}
+	to = json_string_value(json_object_get(root, "state"));
+	reason = json_string_value(json_object_get(root, "reason"));
+	if (!json_is_object(root) || to == NULL) {
+		http_reply_error(rep, 400, "state: give \"maintenance\" or \"online\"");
+		goto out;
+	}
+	if (strcmp(to, "online") == 0 && A.conf->health_check &&
+	    sched_machine_info_by_name(m->name, &mi) == 0 &&
+	    strcmp(mi.state, "maintenance") == 0) {
+		check = api_health_job(m, &cause);
+		if (check < 0) {
+			http_reply_error(rep, 500, "%s", cause);
+			goto out;
+		}
+	}
+	status = sched_machine_set(m->name, to, reason, check, &cause);
+	if (status != 200) {
+		http_reply_error(rep, status, "%s", cause);
+		goto out;
+	}
+	sched_machine_info_by_name(m->name, &mi);
+	http_reply_json(rep, 200, machine_json(&mi));
+out:
+	free(cause);
+	json_decref(root);
+}
+
+static void
+h_discovered(struct http_request *req, struct http_reply *rep)
+{
+	struct discovered *v;
+	size_t n, i;
+	json_t *a;
+
+	(void)req;
+	if (db_discovered_list(A.db, &v, &n) < 0) {
+		http_reply_error(rep, 500, "database error");
+		return;
+	}
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s?,s:s?,s:s?,s:I,s:I,s:I}",
+		    "mac", v[i].mac, "ip", v[i].ip, "arch", v[i].arch, "platform",
+		    v[i].platform, "first_seen", (json_int_t)v[i].first_seen,
+		    "last_seen", (json_int_t)v[i].last_seen, "requests",
+		    (json_int_t)v[i].requests));
+	db_discovered_free(v, n);
+	http_reply_json(rep, 200, json_pack("{s:o}", "discovered", a));
+}
+
 static const struct http_route api_routes[] = {
 	{ "GET", "/boot.ipxe", h_boot_first, 0, 0 },
 	{ "GET", "/ipxe/*", h_ipxe, 0, 0 },
@@ -971,6 +1097,8 @@ static const struct http_route api_routes[] = {
 	{ "POST", "/api/v1/jobs/*/results", h_results, RESULTS_MAX_BODY, 0 },
 	{ "GET", "/api/v1/machines", h_machines, 0, 0 },
 	{ "GET", "/api/v1/machines/*", h_machine, 0, 0 },
+	{ "POST", "/api/v1/machines/*", h_machine_set, 4096, HTTP_AUTH },
+	{ "GET", "/api/v1/discovered", h_discovered, 0, 0 },
 	{ "GET", "/api/v1/jobs", h_jobs, 0, 0 },
 	{ "GET", "/api/v1/jobs/*", h_job, 0, 0 },
 	{ "GET", "/api/v1/jobs/*/log", h_job_log, 0, 0 },
@@ -993,7 +1121,7 @@ api_init(const struct farm_conf *conf, struct db *db)
 	A.conf = conf;
 	A.db = db;
 	free(A.web_dir);
-	A.web_dir = xasprintf("%s/web", conf->dir);
+	A.web_dir = xstrdup(conf->web_dir);
 	/* The upload limit comes from farm.conf. */
 	memcpy(routes, api_routes, sizeof(routes));
 	for (i = 0; i < ARRAY_SIZE(routes); i++)

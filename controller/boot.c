@@ -60,7 +60,7 @@ static const char boot_first[] =
     "# The relative URL resolves against the address this script came from,\n"
     "# so no server is named here. --replace: the machine's script takes this\n"
     "# one's place instead of running inside it.\n"
-    "chain --replace --autofree ipxe/${" BOOT_NETDEV "/mac:hexhyp}\n";
+    "chain --replace --autofree ipxe/${" BOOT_NETDEV "/mac:hexhyp}?arch=${buildarch}&platform=${platform}\n";
 
 /* Variables farmd sets itself; a test's environment may not set them too. */
 static const char *const boot_reserved_env[] = {

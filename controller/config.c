@@ -859,6 +859,11 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "netboot_dir", .where = IN_FARM, .set = set_path, .off = F(netboot_dir) },
 	{ .name = "max_upload", .where = IN_FARM, .set = set_bytes, .off = F(max_upload),
 	  .min = 1024, .max = 16LL << 30 },
+	{ .name = "web_dir", .where = IN_FARM, .set = set_path, .off = F(web_dir) },
+	{ .name = "max_infra", .where = IN_FARM, .set = set_uint, .off = F(max_infra),
+	  .min = 0, .max = 1000 },
+	{ .name = "health_check", .where = IN_FARM, .set = set_word,
+	  .off = F(health_check) },
 
 	{ .name = "mode", .where = IN_NETWORK, .set = set_mode },
 	{ .name = "bridge", .where = IN_NETWORK, .set = set_ifname, .off = F(bridge) },
@@ -1401,6 +1406,8 @@ farm_finish(struct parser *p)
 		c->netboot_dir = resolve(p->dir, "build/netboot");
 	if (c->max_upload == 0)
 		c->max_upload = 64LL << 20;
+	if (c->web_dir == NULL)
+		c->web_dir = resolve(p->dir, "web");
 }
 
 static void
@@ -1451,6 +1458,7 @@ config_parse(const char *name, const char *dir, const char *text, char **cause)
 	p.file = name;
 	p.dir = dir ? dir : ".";
 	c = p.conf = xcalloc(1, sizeof(*c));
+	c->max_infra = 3;
 	c->path = xstrdup(name);
 	c->dir = xstrdup(p.dir);
 	c->mode = NET_LAB;
@@ -1577,6 +1585,8 @@ config_free(struct farm_conf *c)
 	free(c->suite);
 	free(c->tests_dir);
 	free(c->netboot_dir);
+	free(c->web_dir);
+	free(c->health_check);
 	free(c->bridge);
 	free(c->address);
 	free(c->dhcp_start);

@@ -65,6 +65,11 @@ struct farm_conf {
 	                           default build/guest */
 	char *netboot_dir;      /* setvar.efi etc: <netboot_dir>/<arch>/; default build/netboot */
 	long long max_upload;   /* bytes, default 64 MiB */
+	char *web_dir;          /* the web page's files; default <dir of farm.conf>/web */
+	unsigned max_infra;     /* consecutive infra results that send a machine
+	                           to maintenance; 0: never; default 3 */
+	char *health_check;     /* suite test a machine must pass to leave
+	                           maintenance; NULL: none (it comes back at once) */
 
 	/* [network] */
 	enum net_mode mode;     /* default lab */

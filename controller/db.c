@@ -9,6 +9,7 @@
 #include "db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ static const char schema[] =
     " timeout INTEGER NOT NULL, state TEXT NOT NULL, result TEXT,"
     " exit_code INTEGER, reason TEXT, queued_at INTEGER, started_at INTEGER,"
     " finished_at INTEGER, boot_ms INTEGER, log_size INTEGER NOT NULL DEFAULT 0,"
-    " token_hash TEXT, attempt INTEGER NOT NULL DEFAULT 1);"
+    " token_hash TEXT, attempt INTEGER NOT NULL DEFAULT 1, retry_of INTEGER);"
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, priority DESC, id);"
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run);"
     "CREATE INDEX IF NOT EXISTS jobs_machine ON jobs(machine, id);"
@@ -52,12 +53,21 @@ static const char schema[] =
     " job INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL,"
     " status TEXT NOT NULL, message TEXT NOT NULL,"
     " PRIMARY KEY (job, seq)) WITHOUT ROWID;"
-    "PRAGMA user_version = 1;";
+    "CREATE TABLE IF NOT EXISTS discovered ("
+    " mac TEXT PRIMARY KEY, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,"
+    " ip TEXT, arch TEXT, platform TEXT, requests INTEGER NOT NULL DEFAULT 1);";
+
+/* Changes from one schema version to the next, applied in order at open. */
+static const char *const migrations[] = {
+	/* 1 -> 2: a retried job names the job it retries. */
+	"ALTER TABLE jobs ADD COLUMN retry_of INTEGER;",
+};
+#define SCHEMA_VERSION 2
 
 static const char job_cols[] =
     "id, run, test, app, app_name, args, env, target_machine, tags, machine,"
     " priority, timeout, state, result, exit_code, reason, queued_at,"
-    " started_at, finished_at, boot_ms, log_size, token_hash, attempt";
+    " started_at, finished_at, boot_ms, log_size, token_hash, attempt, retry_of";
 
 /* Logs the connection's last error for what was being done. */
 static int
@@ -65,6 +75,51 @@ db_fail(struct db *db, const char *what)
 {
 	log_warnx("database: %s: %s", what, sqlite3_errmsg(db->h));
 	return -1;
+}
+
+static int db_user_version(struct db *);
+
+/* Creates the schema in a new database, or brings an older one up to
+ * SCHEMA_VERSION, in one transaction. */
+static int
+db_migrate(struct db *db, char **err)
+{
+	int v = db_user_version(db), rc = -1;
+	char *set;
+
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, err) != SQLITE_OK)
+		return -1;
+	if (v == 0) {
+		if (sqlite3_exec(db->h, schema, NULL, NULL, err) != SQLITE_OK)
+			goto out;
+	} else {
+		for (; v < SCHEMA_VERSION; v++)
+			if (sqlite3_exec(db->h, migrations[v - 1], NULL, NULL, err) !=
+			    SQLITE_OK)
+				goto out;
+		if (sqlite3_exec(db->h, schema, NULL, NULL, err) != SQLITE_OK)
+			goto out;
+	}
+	set = sqlite3_mprintf("PRAGMA user_version = %d", SCHEMA_VERSION);
+	rc = sqlite3_exec(db->h, set, NULL, NULL, err) == SQLITE_OK ? 0 : -1;
+	sqlite3_free(set);
+out:
+	sqlite3_exec(db->h, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static int
+db_user_version(struct db *db)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 struct db *
@@ -82,7 +137,7 @@ db_open(const char *path, char **cause)
 	sqlite3_busy_timeout(db->h, 2000);
 	if (sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 	    "PRAGMA foreign_keys=ON;", NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db->h, schema, NULL, NULL, &err) != SQLITE_OK) {
+	    db_migrate(db, &err) < 0) {
 		*cause = xasprintf("%s: %s", path, err ? err : "schema");
 		sqlite3_free(err);
 		goto fail;
@@ -440,6 +495,10 @@ job_bind(sqlite3_stmt *st, const struct job *j)
 	sqlite3_bind_int64(st, 20, j->log_size);
 	bind_text(st, 21, j->token_hash[0] ? j->token_hash : NULL);
 	sqlite3_bind_int(st, 22, j->attempt);
+	if (j->retry_of > 0)
+		sqlite3_bind_int64(st, 23, j->retry_of);
+	else
+		sqlite3_bind_null(st, 23);
 	free(args);
 	free(env);
 	free(tags);
@@ -481,6 +540,7 @@ job_read(sqlite3_stmt *st, struct job *j)
 	snprintf(j->token_hash, sizeof(j->token_hash), "%s", s ? s : "");
 	free(s);
 	j->attempt = sqlite3_column_int(st, 22);
+	j->retry_of = sqlite3_column_int64(st, 23);
 }
 
 int
@@ -490,7 +550,7 @@ db_job_insert(struct db *db, struct job *j)
 	    "INSERT INTO jobs (run, test, app, app_name, args, env, target_machine,"
 	    " tags, machine, priority, timeout, state, result, exit_code, reason,"
 	    " queued_at, started_at, finished_at, boot_ms, log_size, token_hash,"
-	    " attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	    " attempt, retry_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 
 	if (st == NULL)
 		return -1;
@@ -508,13 +568,13 @@ db_job_save(struct db *db, const struct job *j)
 	    "UPDATE jobs SET run=?, test=?, app=?, app_name=?, args=?, env=?,"
 	    " target_machine=?, tags=?, machine=?, priority=?, timeout=?, state=?,"
 	    " result=?, exit_code=?, reason=?, queued_at=?, started_at=?,"
-	    " finished_at=?, boot_ms=?, log_size=?, token_hash=?, attempt=?"
-	    " WHERE id=?");
+	    " finished_at=?, boot_ms=?, log_size=?, token_hash=?, attempt=?,"
+	    " retry_of=? WHERE id=?");
 
 	if (st == NULL)
 		return -1;
 	job_bind(st, j);
-	sqlite3_bind_int64(st, 23, j->id);
+	sqlite3_bind_int64(st, 24, j->id);
 	return db_step_done(db, st, "job save");
 }
 
@@ -727,6 +787,84 @@ db_testcases_free(struct testcase *v, size_t n)
 	for (i = 0; i < n; i++) {
 		free(v[i].name);
 		free(v[i].message);
+	}
+	free(v);
+}
+
+int
+db_machine_get_state(struct db *db, const char *name, char *state, size_t len)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT state FROM machines WHERE name = ?");
+	int found = 0;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		snprintf(state, len, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int
+db_discovered_seen(struct db *db, const char *mac, const char *ip, const char *arch,
+    const char *platform)
+{
+	sqlite3_stmt *st = db_prepare(db,
+	    "INSERT INTO discovered (mac, first_seen, last_seen, ip, arch, platform)"
+	    " VALUES (?1, ?2, ?2, ?3, ?4, ?5) ON CONFLICT(mac) DO UPDATE SET"
+	    " last_seen = ?2, ip = ?3, arch = coalesce(?4, arch),"
+	    " platform = coalesce(?5, platform), requests = requests + 1");
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, mac);
+	sqlite3_bind_int64(st, 2, wall_ms());
+	bind_text(st, 3, ip);
+	bind_text(st, 4, arch);
+	bind_text(st, 5, platform);
+	return db_step_done(db, st, "discovered");
+}
+
+int
+db_discovered_list(struct db *db, struct discovered **out, size_t *n)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT mac, first_seen, last_seen, ip,"
+	    " arch, platform, requests FROM discovered ORDER BY last_seen DESC LIMIT 1000");
+	struct discovered *v = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		v = xrealloc(v, (*n + 1) * sizeof(*v));
+		v[*n].mac = col_text(st, 0);
+		v[*n].first_seen = sqlite3_column_int64(st, 1);
+		v[*n].last_seen = sqlite3_column_int64(st, 2);
+		v[*n].ip = col_text(st, 3);
+		v[*n].arch = col_text(st, 4);
+		v[*n].platform = col_text(st, 5);
+		v[*n].requests = sqlite3_column_int64(st, 6);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return 0;
+}
+
+void
+db_discovered_free(struct discovered *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].mac);
+		free(v[i].ip);
+		free(v[i].arch);
+		free(v[i].platform);
 	}
 	free(v);
 }

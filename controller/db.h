@@ -36,7 +36,8 @@ struct job {
 	long long boot_ms;      /* -1 unknown */
 	long long log_size;
 	char token_hash[65];
-	int attempt;
+	int attempt;            /* 1, or 2 for the retry after an infra result */
+	long long retry_of;     /* the job this one retries, 0 when none */
 };
 
 void job_clear(struct job *);
@@ -71,6 +72,18 @@ int db_machine_sync(struct db *, const struct machine_conf *);
 int db_machine_state(struct db *, const char *name, const char *state, const char *reason);
 int db_machine_boot(struct db *, const char *name); /* counts a boot, sets last_seen */
 long long db_machine_boots(struct db *, const char *name);
+/* The last stored state of a machine into state; 1 found, 0 not, -1 error. */
+int db_machine_get_state(struct db *, const char *name, char *state, size_t len);
+
+/* A machine farm.conf does not name asked for a boot script. */
+struct discovered {
+	char *mac, *ip, *arch, *platform;
+	long long first_seen, last_seen, requests;
+};
+int db_discovered_seen(struct db *, const char *mac, const char *ip, const char *arch,
+    const char *platform);
+int db_discovered_list(struct db *, struct discovered **, size_t *);
+void db_discovered_free(struct discovered *, size_t);
 
 long long db_run_create(struct db *);
 int db_run_get(struct db *, long long id, struct run_info *);   /* 1 found, 0 not, -1 error */

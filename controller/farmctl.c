@@ -57,6 +57,7 @@ enum {
 	OPT_PRIORITY,
 	OPT_STATE,
 	OPT_RAW,
+	OPT_REASON,
 };
 
 /* What every command runs with: the global options and the HTTP handle. */
@@ -103,6 +104,7 @@ static int cmd_log_exec(struct ctl *, struct args *);
 static int cmd_machines_exec(struct ctl *, struct args *);
 static int cmd_runs_exec(struct ctl *, struct args *);
 static int cmd_cancel_exec(struct ctl *, struct args *);
+static int cmd_machine_exec(struct ctl *, struct args *);
 static int cmd_help_exec(struct ctl *, struct args *);
 
 static const struct option schedule_opts[] = {
@@ -128,6 +130,16 @@ static const struct option jobs_opts[] = {
 static const struct option log_opts[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "raw", no_argument, NULL, OPT_RAW },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option machines_opts[] = {
+	{ "discovered", no_argument, NULL, 'd' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option machine_opts[] = {
+	{ "reason", required_argument, NULL, OPT_REASON },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -216,13 +228,29 @@ static const struct cmd_entry cmd_table[] = {
 	},
 	{
 		.name = "machines",
-		.usage = "",
+		.usage = "[--discovered]",
 		.summary = "list the farm's machines",
-		.help = "",
-		.shortopts = "",
-		.longopts = no_opts,
+		.help =
+		    "  -d, --discovered  machines that PXE-booted from the farm but are not\n"
+		    "                    in farm.conf (they never get jobs)\n",
+		.shortopts = "d",
+		.longopts = machines_opts,
 		.lower = 0, .upper = 0,
 		.exec = cmd_machines_exec,
+	},
+	{
+		.name = "machine",
+		.usage = "set M maintenance|online [--reason TEXT]",
+		.summary = "take a machine out of service, or bring it back",
+		.help =
+		    "      --reason TEXT why (kept with the machine's state history)\n"
+		    "  maintenance: the machine gets no jobs (after its current one)\n"
+		    "  online: back in service; when farm.conf names a health_check,\n"
+		    "  the machine runs it first and comes back only when it passes\n",
+		.shortopts = "",
+		.longopts = machine_opts,
+		.lower = 3, .upper = 3,
+		.exec = cmd_machine_exec,
 	},
 	{
 		.name = "runs",
@@ -1887,6 +1915,84 @@ out:
 	return ret;
 }
 
+/* machines --discovered: MACs that asked for a boot script, unknown. */
+static int
+machines_discovered(struct ctl *ctl)
+{
+	struct table t = { 0 };
+	json_t *ans = NULL, *d;
+	char first[32], last[32], *cause = NULL;
+	size_t i;
+	int ret = EXIT_ERROR;
+
+	if (api_get(ctl, "/api/v1/discovered", &ans, &cause) < 0) {
+		ret = fail(ctl, "%s", cause);
+		goto out;
+	}
+	ret = EXIT_OK;
+	if (ctl->json) {
+		print_json(ans);
+		goto out;
+	}
+	table_init(&t, (const char *const[]){ "MAC", "IP", "ARCH", "PLATFORM",
+		    "FIRST SEEN", "LAST SEEN", "REQUESTS", NULL });
+	json_array_foreach(json_object_get(ans, "discovered"), i, d) {
+		table_add(&t, jstr(d, "mac"));
+		table_add(&t, jstr(d, "ip"));
+		table_add(&t, jstr(d, "arch"));
+		table_add(&t, jstr(d, "platform"));
+		fmt_time((long long)json_integer_value(json_object_get(d, "first_seen")),
+		    first, sizeof(first));
+		fmt_time((long long)json_integer_value(json_object_get(d, "last_seen")),
+		    last, sizeof(last));
+		table_add(&t, first);
+		table_add(&t, last);
+		table_add_int(&t, d, "requests");
+	}
+	table_print(&t, stdout, "");
+out:
+	table_free(&t);
+	json_decref(ans);
+	free(cause);
+	return ret;
+}
+
+/* machine set M maintenance|online [--reason TEXT] */
+static int
+cmd_machine_exec(struct ctl *ctl, struct args *args)
+{
+	const char *m = args->argv[1], *to = args->argv[2], *reason;
+	json_t *body, *ans = NULL;
+	char *path, *cause = NULL;
+	int ret = EXIT_ERROR;
+
+	if (strcmp(args->argv[0], "set") != 0)
+		return usage_error(ctl, "unknown machine action '%s' (set)",
+		    args->argv[0]);
+	if (strcmp(to, "maintenance") != 0 && strcmp(to, "online") != 0)
+		return usage_error(ctl, "bad state '%s': want maintenance or online", to);
+	body = json_pack("{s:s}", "state", to);
+	if ((reason = args_get(args, OPT_REASON)) != NULL)
+		json_object_set_new(body, "reason", json_string(reason));
+	path = xasprintf("/api/v1/machines/%s", m);
+	if (api_json(ctl, "POST", path, body, &ans, &cause) < 0) {
+		ret = fail(ctl, "%s", cause);
+		goto out;
+	}
+	if (ctl->json)
+		print_json(ans);
+	else
+		say(stdout, "machine %s: %s (health %s)", m, jstr(ans, "state"),
+		    jstr(ans, "health"));
+	ret = EXIT_OK;
+out:
+	json_decref(body);
+	json_decref(ans);
+	free(path);
+	free(cause);
+	return ret;
+}
+
 static int
 cmd_machines_exec(struct ctl *ctl, struct args *args)
 {
@@ -1897,7 +2003,8 @@ cmd_machines_exec(struct ctl *ctl, struct args *args)
 	size_t i, k;
 	int ret = EXIT_ERROR;
 
-	(void)args;
+	if (args_get(args, 'd') != NULL)
+		return machines_discovered(ctl);
 	if (api_get(ctl, "/api/v1/machines", &ans, &cause) < 0) {
 		ret = fail(ctl, "%s", cause);
 		goto out;

@@ -67,6 +67,11 @@ struct machine {
 	enum stage stage;
 	struct loop_timer *timer;
 	long long boots;
+	unsigned infra_streak;  /* consecutive infra results */
+	const char *health;     /* ok | failing | checking */
+	long long health_job;   /* the health check it must pass, 0 when none */
+	int want_maintenance;   /* go to maintenance when the current job ends */
+	char why[256];          /* why health is failing */
 };
 
 static struct {
@@ -148,8 +153,16 @@ machine_release(struct machine *m)
 	machine_stage(m, ST_NONE, 0);
 	rjob_free(m->job);
 	m->job = NULL;
-	if (m->state != MS_MAINTENANCE)
+	if (m->want_maintenance) {
+		m->want_maintenance = 0;
+		machine_set_state(m, MS_MAINTENANCE, "set to maintenance");
+	} else if (m->health_job || strcmp(m->health, "failing") == 0) {
+		machine_set_state(m, MS_MAINTENANCE, m->health_job ?
+		    "waiting for its health check" : m->why[0] ? m->why :
+		    "health check failed");
+	} else if (m->state != MS_MAINTENANCE) {
 		machine_set_state(m, MS_IDLE, "ready");
+	}
 	sched_kick();
 }
 
@@ -178,6 +191,87 @@ job_case(void *arg, const struct testcase *tc)
 		db_testcase_add(S.db, m->job->j.id, tc);
 }
 
+/* Queues the one retry a job gets after an infra result (the farm failed,
+ * not the test). A tag-targeted retry prefers another machine. */
+static void
+job_retry(const struct job *j)
+{
+	struct job r;
+	size_t i;
+
+	if (j->attempt >= 2)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.run = j->run;
+	r.test = xstrdup(j->test);
+	r.app = xstrdup(j->app);
+	r.app_name = xstrdup(j->app_name);
+	r.args = xcalloc(j->nargs + 1, sizeof(char *));
+	for (i = 0; i < j->nargs; i++)
+		r.args[r.nargs++] = xstrdup(j->args[i]);
+	r.env = xcalloc(j->nenv + 1, sizeof(char *));
+	for (i = 0; i < j->nenv; i++)
+		r.env[r.nenv++] = xstrdup(j->env[i]);
+	r.tags = xcalloc(j->ntags + 1, sizeof(char *));
+	for (i = 0; i < j->ntags; i++)
+		r.tags[r.ntags++] = xstrdup(j->tags[i]);
+	r.target_machine = j->target_machine ? xstrdup(j->target_machine) : NULL;
+	r.priority = j->priority;
+	r.timeout = j->timeout;
+	snprintf(r.state, sizeof(r.state), "queued");
+	r.exit_code = -1;
+	r.boot_ms = -1;
+	r.queued_at = wall_ms();
+	r.attempt = j->attempt + 1;
+	r.retry_of = j->id;
+	if (db_job_insert(S.db, &r) == 0)
+		log_info("job %lld: infra, retried once as job %lld", j->id, r.id);
+	job_clear(&r);
+}
+
+/* Health: consecutive infra results send a machine to maintenance; its
+ * health check decides when it comes back. */
+static void
+machine_health(struct machine *m, enum job_result result, const char *reason)
+{
+	int was_check = m->job && m->job->j.id == m->health_job;
+
+	if (result == RESULT_INFRA)
+		m->infra_streak++;
+	else
+		m->infra_streak = 0;
+	if (was_check) {
+		m->health_job = 0;
+		if (result == RESULT_PASS) {
+			m->health = "ok";
+			log_info("machine %s: health check passed, back online",
+			    m->conf->name);
+		} else {
+			m->health = "failing";
+			snprintf(m->why, sizeof(m->why), "health check %s: %s",
+			    job_result_name(result), reason ? reason : "");
+			log_warnx("machine %s: %s: stays in maintenance", m->conf->name,
+			    m->why);
+		}
+		return;
+	}
+	if (result != RESULT_INFRA) {
+		if (strcmp(m->health, "checking") != 0)
+			m->health = "ok";
+		return;
+	}
+	if (S.conf->max_infra > 0 && m->infra_streak >= S.conf->max_infra &&
+	    strcmp(m->health, "failing") != 0) {
+		char *why = xasprintf("%u infra results in a row, the last: %s",
+		    m->infra_streak, reason ? reason : "?");
+
+		m->health = "failing";
+		snprintf(m->why, sizeof(m->why), "%s", why);
+		log_warnx("machine %s: to maintenance: %s", m->conf->name, why);
+		free(why);
+	}
+}
+
 /* Ends the job with its result; the machine goes to ENDING (or is released
  * when it is already off). state is "done" or "cancelled". */
 static void
@@ -204,6 +298,10 @@ job_end(struct machine *m, enum job_result result, int exit_code, const char *re
 	log_info("job %lld on %s: %s%s%s", rj->j.id, m->conf->name,
 	    rj->j.result[0] ? rj->j.result : state, reason && *reason ? ": " : "",
 	    reason ? reason : "");
+	if (strcmp(state, "done") == 0)
+		machine_health(m, result, reason);
+	if (strcmp(state, "done") == 0 && result == RESULT_INFRA)
+		job_retry(&rj->j);
 	if (m->power && power_is_on(m->power))
 		machine_stage(m, ST_ENDING, ENDING_GRACE_MS);
 	else
@@ -447,13 +545,36 @@ job_assign(struct machine *m, struct job *j, int warm)
 	db_machine_boot(S.db, m->conf->name);
 }
 
-/* 1 when job j may run on machine m. */
+/* 1 when job j may run on machine m. A machine waiting for its health
+ * check takes only that job. A retry avoids the machine of the failed
+ * attempt when another machine could take it. */
 static int
 job_fits(const struct job *j, const struct machine *m)
 {
+	if (m->health_job)
+		return j->id == m->health_job;
 	if (j->target_machine)
 		return strcmp(j->target_machine, m->conf->name) == 0;
-	return config_machine_matches(m->conf, j->tags, j->ntags);
+	if (!config_machine_matches(m->conf, j->tags, j->ntags))
+		return 0;
+	if (j->retry_of > 0) {
+		struct job prev;
+		int avoid = 0;
+		size_t i;
+
+		if (db_job_get(S.db, j->retry_of, &prev) == 1 && prev.machine &&
+		    strcmp(prev.machine, m->conf->name) == 0) {
+			for (i = 0; i < S.nmachines; i++)
+				if (&S.machines[i] != m &&
+				    config_machine_matches(S.machines[i].conf, j->tags,
+				    j->ntags))
+					avoid = 1;
+		}
+		if (prev.id)
+			job_clear(&prev);
+		return !avoid;
+	}
+	return 1;
 }
 
 /* The first queued job machine m can take, or -1. */
@@ -482,7 +603,8 @@ sched_dispatch(void *arg)
 	for (i = 0; i < S.nmachines && n > 0; i++) {
 		struct machine *m = &S.machines[i];
 
-		if (m->state != MS_IDLE || m->job)
+		if (m->job || (m->state != MS_IDLE &&
+		    !(m->state == MS_MAINTENANCE && m->health_job)))
 			continue;
 		k = sched_pick(q, n, m);
 		if (k >= 0)
@@ -551,15 +673,23 @@ machine_idle_off(struct machine *m)
 }
 
 char *
-sched_boot_script(const char *mac, const char *client)
+sched_boot_script(const char *mac, const char *client, const char *arch,
+    const char *platform)
 {
 	struct machine *m = machine_by_mac(mac);
 	struct rjob *rj;
-	char *s;
+	char *s, norm[18];
 
 	if (m == NULL) {
-		log_info("boot request from unknown machine %s (%s): idle script", mac,
-		    client);
+		if (mac_parse(mac, norm) == 0) {
+			log_info("boot request from unknown machine %s (%s, %s): recorded"
+			    " as discovered, idle script", norm, client,
+			    arch ? arch : "arch unknown");
+			db_discovered_seen(S.db, norm, client, arch, platform);
+		} else {
+			log_info("boot request for \"%.40s\" (%s): not a MAC, idle script",
+			    mac, client);
+		}
 		return idle_script(NULL);
 	}
 	rj = m->job;
@@ -635,7 +765,8 @@ sched_boot_done(const char *mac, const char *job, const char *token, const char 
 		}
 	}
 	/* Warm chaining: the next job that fits runs without a reboot. */
-	if (m->state != MS_MAINTENANCE && db_jobs_queued(S.db, &q, &n) == 0 &&
+	if (!m->want_maintenance && strcmp(m->health, "failing") != 0 &&
+	    db_jobs_queued(S.db, &q, &n) == 0 &&
 	    (k = sched_pick(q, n, m)) >= 0) {
 		char *s;
 
@@ -771,7 +902,7 @@ machine_info_fill(const struct machine *m, struct machine_info *info)
 {
 	info->conf = m->conf;
 	info->state = mstate_names[m->state];
-	info->health = "ok";
+	info->health = m->health;
 	info->job = m->job ? m->job->j.id : 0;
 	info->boots = m->boots;
 }
@@ -815,6 +946,7 @@ sched_reconcile(void)
 		v[i].finished_at = wall_ms();
 		db_job_save(S.db, &v[i]);
 		log_warnx("job %lld: was in flight when farmd stopped: infra", v[i].id);
+		job_retry(&v[i]);
 	}
 	db_jobs_free(v, n);
 }
@@ -868,6 +1000,16 @@ sched_init(const struct farm_conf *conf, struct db *db, char **cause)
 				return -1;
 		}
 		m->state = MS_OFFLINE;
+		m->health = "ok";
+		{
+			char prev[32];
+
+			if (db_machine_get_state(db, mc->name, prev, sizeof(prev)) == 1 &&
+			    strcmp(prev, "maintenance") == 0) {
+				m->state = MS_MAINTENANCE;
+				continue;
+			}
+		}
 		machine_set_state(m, MS_IDLE, "farmd started");
 	}
 	sched_kick();
@@ -897,4 +1039,54 @@ sched_shutdown(void)
 	loop_timer_cancel(S.kick);
 	S.kick = NULL;
 	free(S.logs_dir);
+}
+
+int
+sched_machine_set(const char *name, const char *to, const char *reason,
+    long long health_job, char **cause)
+{
+	struct machine *m = NULL;
+	size_t i;
+
+	for (i = 0; i < S.nmachines; i++)
+		if (strcmp(S.machines[i].conf->name, name) == 0)
+			m = &S.machines[i];
+	if (m == NULL) {
+		*cause = xasprintf("no machine %s", name);
+		return 404;
+	}
+	if (strcmp(to, "maintenance") == 0) {
+		char *why = xasprintf("set to maintenance%s%s", reason ? ": " : "",
+		    reason ? reason : "");
+
+		m->health_job = 0;
+		if (m->job)
+			m->want_maintenance = 1;
+		else
+			machine_set_state(m, MS_MAINTENANCE, why);
+		log_info("machine %s: %s%s", name, why, m->job ? " (after its job)" : "");
+		free(why);
+		return 200;
+	}
+	if (strcmp(to, "online") != 0) {
+		*cause = xasprintf("state: \"%s\" is not maintenance or online", to);
+		return 400;
+	}
+	m->want_maintenance = 0;
+	m->infra_streak = 0;
+	if (m->state != MS_MAINTENANCE)
+		return 200;
+	if (health_job > 0) {
+		m->health_job = health_job;
+		m->health = "checking";
+		db_machine_state(S.db, name, "maintenance", "online asked: health check"
+		    " queued");
+		log_info("machine %s: online asked; health check job %lld first", name,
+		    health_job);
+	} else {
+		m->health = "ok";
+		machine_set_state(m, MS_IDLE, reason ? reason : "set online");
+	}
+	sched_kick();
+	return 200;
 }

@@ -37,7 +37,10 @@ int sched_machine_info(size_t i, struct machine_info *);
 int sched_machine_info_by_name(const char *name, struct machine_info *);
 
 /* GET /ipxe/<mac>: the script text (caller frees). */
-char *sched_boot_script(const char *mac, const char *client);
+/* arch/platform are what iPXE says of itself (NULL when unknown): kept for
+ * machines farm.conf does not name (discovery). */
+char *sched_boot_script(const char *mac, const char *client, const char *arch,
+    const char *platform);
 /* GET /ipxe/<mac>/done: the app returned; the next script (caller frees). */
 char *sched_boot_done(const char *mac, const char *job, const char *token,
     const char *rc, const char *stage);
@@ -49,6 +52,12 @@ int sched_results(long long job, const char *auth, const char *body, size_t len,
     char **cause);
 /* Cancels a queued or running job: HTTP status, *cause on errors. */
 int sched_cancel(long long job, char **cause);
+
+/* Puts a machine in maintenance (after its current job) or brings it back
+ * online; with health_job > 0 it must pass that job first. HTTP status,
+ * *cause on errors. */
+int sched_machine_set(const char *name, const char *state, const char *reason,
+    long long health_job, char **cause);
 
 /* Where a job's console log is (caller frees). */
 char *sched_log_path(long long job);

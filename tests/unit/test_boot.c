@@ -807,7 +807,7 @@ test_first_shape(void **state)
 		commands++;
 		assert_int_equal(sc.ntok[i], 4);
 		assert_string_equal(sc.line[i],
-		    "chain --replace --autofree ipxe/${netX/mac:hexhyp}");
+		    "chain --replace --autofree ipxe/${netX/mac:hexhyp}?arch=${buildarch}&platform=${platform}");
 	}
 	assert_int_equal(commands, 1);
 	script_free(&sc);
