@@ -61,12 +61,14 @@ lab_dnsmasq_exited(pid_t pid, int status, void *arg)
 static int
 lab_dnsmasq_start(char **cause)
 {
+	/* --group= keeps dnsmasq from changing group, which would need
+	 * CAP_SETGID (the systemd unit grants only network capabilities). */
 	const char *argv[] = { "dnsmasq", "--keep-in-foreground", "--user=root",
-		"--log-facility=-", NULL, NULL };
+		"--group=", "--log-facility=-", NULL, NULL };
 	char *arg = xasprintf("--conf-file=%s", D.conf_path);
 	pid_t pid;
 
-	argv[4] = arg;
+	argv[5] = arg;
 	pid = proc_spawn(argv, D.log_path, cause);
 	free(arg);
 	if (pid < 0)

@@ -11,7 +11,7 @@ libsqlite3-dev sqlite3 nettle-dev libjansson-dev libcurl4-openssl-dev libcmocka-
 gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
 run="qemu-system-x86 qemu-system-arm qemu-utils ovmf qemu-efi-aarch64 ipxe
 ipxe-qemu dnsmasq-base iproute2 mtools dosfstools"
-check="curl jq procps python3 chromium nodejs npm"
+check="curl jq procps python3 chromium nodejs npm groff-base man-db"
 
 case "${1:-all}" in
 build) want="$build" ;;
