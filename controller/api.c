@@ -1132,6 +1132,18 @@ api_init(const struct farm_conf *conf, struct db *db)
 }
 
 void
+api_reload(const struct farm_conf *conf)
+{
+	size_t i;
+
+	free(A.web_dir);
+	A.web_dir = xstrdup(conf->web_dir);
+	for (i = 0; i < ARRAY_SIZE(routes); i++)
+		if (routes[i].handler == h_app_upload)
+			routes[i].max_body = (size_t)conf->max_upload;
+}
+
+void
 api_free(void)
 {
 	free(A.web_dir);

@@ -10,5 +10,7 @@ struct db;
 
 void api_init(const struct farm_conf *, struct db *);
 void api_free(void);
+/* After a reload: picks up the settings that may have changed. */
+void api_reload(const struct farm_conf *);
 
 #endif

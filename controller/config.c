@@ -1634,3 +1634,95 @@ config_machine_matches(const struct machine_conf *m, char *const *tags, size_t n
 	}
 	return 1;
 }
+
+/* 1 when two optional strings differ. */
+static int
+str_differs(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+#define SWAP(a, b)                                                             \
+	do {                                                                   \
+		__typeof__(a) swap_tmp_ = (a);                                 \
+		(a) = (b);                                                     \
+		(b) = swap_tmp_;                                               \
+	} while (0)
+
+/* What a reload may not change: what names a machine, how it is powered
+ * and heard, and where farmd listens and keeps its state. */
+static char *
+config_hard_change(const struct farm_conf *o, const struct farm_conf *n)
+{
+	size_t i;
+
+	if (str_differs(o->listen_host, n->listen_host) || o->listen_port != n->listen_port)
+		return xstrdup("[farm] listen changed");
+	if (str_differs(o->state_dir, n->state_dir))
+		return xstrdup("[farm] state_dir changed");
+	if (o->mode != n->mode || str_differs(o->bridge, n->bridge) ||
+	    str_differs(o->address, n->address) || o->prefix != n->prefix ||
+	    str_differs(o->dhcp_start, n->dhcp_start) ||
+	    str_differs(o->dhcp_end, n->dhcp_end) ||
+	    str_differs(o->server_url, n->server_url))
+		return xstrdup("[network] changed");
+	if (o->nmachines != n->nmachines)
+		return xasprintf("machines were added or removed (%zu -> %zu)",
+		    o->nmachines, n->nmachines);
+	for (i = 0; i < o->nmachines; i++) {
+		const struct machine_conf *a = &o->machines[i], *b = &n->machines[i];
+
+		if (strcmp(a->name, b->name) != 0)
+			return xasprintf("machine %s is now %s", a->name, b->name);
+		if (strcmp(a->arch, b->arch) != 0 || strcmp(a->mac, b->mac) != 0 ||
+		    a->kind != b->kind || str_differs(a->console, b->console))
+			return xasprintf("machine %s: kind, arch, mac or console changed",
+			    a->name);
+	}
+	return NULL;
+}
+
+int
+config_apply(struct farm_conf *o, struct farm_conf *n, char **cause)
+{
+	size_t i;
+
+	if ((*cause = config_hard_change(o, n)) != NULL)
+		return -1;
+	SWAP(o->api_token, n->api_token);
+	SWAP(o->suite, n->suite);
+	SWAP(o->tests_dir, n->tests_dir);
+	SWAP(o->netboot_dir, n->netboot_dir);
+	SWAP(o->web_dir, n->web_dir);
+	SWAP(o->health_check, n->health_check);
+	o->max_upload = n->max_upload;
+	o->max_infra = n->max_infra;
+	for (i = 0; i < o->nmachines; i++) {
+		struct machine_conf *a = &o->machines[i], *b = &n->machines[i];
+
+		SWAP(a->tags, b->tags);
+		SWAP(a->ntags, b->ntags);
+		SWAP(a->qemu_machine, b->qemu_machine);
+		SWAP(a->cpu, b->cpu);
+		SWAP(a->accel, b->accel);
+		SWAP(a->qemu, b->qemu);
+		SWAP(a->firmware, b->firmware);
+		SWAP(a->firmware_vars, b->firmware_vars);
+		SWAP(a->nic_rom, b->nic_rom);
+		SWAP(a->qemu_args, b->qemu_args);
+		SWAP(a->nqemu_args, b->nqemu_args);
+		SWAP(a->power_on, b->power_on);
+		SWAP(a->power_off, b->power_off);
+		SWAP(a->power_cycle, b->power_cycle);
+		a->memory = b->memory;
+		a->cpus = b->cpus;
+		a->boot_timeout = b->boot_timeout;
+		a->fetch_timeout = b->fetch_timeout;
+		a->output_timeout = b->output_timeout;
+		a->job_timeout = b->job_timeout;
+		a->always_on = b->always_on;
+	}
+	return 0;
+}

@@ -97,6 +97,13 @@ struct farm_conf *config_parse(const char *name, const char *dir, const char *te
 
 void config_free(struct farm_conf *);
 
+/* A reload (SIGHUP): moves the settings of the newly read n into the
+ * running o in place, so every pointer into o stays valid; n is then only
+ * fit for config_free. What identifies a machine (name, kind, arch, mac,
+ * console), the machine list itself, [network], listen and state_dir cannot
+ * change this way: -1 with *cause naming the change, and o untouched. */
+int config_apply(struct farm_conf *o, struct farm_conf *n, char **cause);
+
 const struct machine_conf *config_machine(const struct farm_conf *, const char *name);
 const struct machine_conf *config_machine_by_mac(const struct farm_conf *, const char *mac);
 

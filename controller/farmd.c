@@ -39,6 +39,32 @@ usage(void)
 	exit(2);
 }
 
+/* SIGHUP: read farm.conf again; a file with errors, or one that changes
+ * what cannot change while farmd runs, leaves the running one in force. */
+static void
+on_reload_signal(int signo, void *arg)
+{
+	struct farm_conf *conf = arg, *n;
+	char *cause = NULL;
+
+	(void)signo;
+	n = config_load(conf->path, &cause);
+	if (n == NULL) {
+		log_warnx("reload: %s has errors; the running configuration stays:\n%s",
+		    conf->path, cause);
+	} else if (config_apply(conf, n, &cause) < 0) {
+		log_warnx("reload: %s: %s; restart farmd to apply it. The running"
+		    " configuration stays", conf->path, cause);
+	} else {
+		http_set_token(conf->api_token);
+		api_reload(conf);
+		sched_kick();
+		log_info("reload: %s applied", conf->path);
+	}
+	config_free(n);
+	free(cause);
+}
+
 static void
 on_stop_signal(int signo, void *arg)
 {
@@ -153,6 +179,7 @@ main(int argc, char **argv)
 		fatal("epoll");
 	loop_signal(SIGINT, on_stop_signal, NULL);
 	loop_signal(SIGTERM, on_stop_signal, NULL);
+	loop_signal(SIGHUP, on_reload_signal, conf);
 
 	if (conf->mode == NET_LAB) {
 		if (!netlab_can()) {
