@@ -75,6 +75,9 @@ code=$(in_ns curl -s -o "$T/forged.out" -w '%{http_code}' -X POST \
 ok $? "a results POST with a wrong job token gets 403 (got $code)"
 ! jq_job "$id" '.testcases[].name' | grep -q forged && [ "$(jq_job "$id" .state)" = running ]
 ok $? "the forged POST stored nothing and did not end the job"
+farmctl log -f "$id" >"$T/follow.out" 2>&1 &
+follow=$!
+sleep 1
 farmctl cancel "$id" >/dev/null
 for _ in $(seq 1 50); do
 	[ "$(jq_job "$id" .state)" = cancelled ] && break
@@ -82,5 +85,8 @@ for _ in $(seq 1 50); do
 done
 [ "$(jq_job "$id" .state)" = cancelled ]
 ok $? "a running job can be cancelled"
+for _ in $(seq 1 50); do kill -0 "$follow" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$follow" 2>/dev/null && wait "$follow" && grep -q 'PASS: before hang' "$T/follow.out"
+ok $? "farmctl log -f followed the console live and ended with the job"
 
 e2e_done
