@@ -17,8 +17,8 @@ HOST_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icontroller \
 HOST_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-FARMD_MODS := util log loop config suite db http api boot sched power \
-              power_qemu console results apps dnsmasq netlab proc lab
+FARMD_MODS := util log loop config suite db db_web http api api_web boot sched power \
+              power_qemu power_cmd console results apps dnsmasq netlab proc lab
 FARMD_OBJS := $(FARMD_MODS:%=$(BUILD)/controller/%.o) $(BUILD)/controller/farmd.o
 FARMCTL_OBJS := $(BUILD)/controller/farmctl.o $(BUILD)/controller/util.o
 

@@ -14,7 +14,8 @@ struct power;
 enum power_event {
 	POWER_STOPPED,          /* the machine stopped: status is QEMU's exit
 	                           status (waitpid), by_us says farmd asked */
-	POWER_FAILED,           /* a power on did not work: msg says why */
+	POWER_FAILED,           /* a power on or off did not work: msg says why
+	                           (by_us set and "power off failed:" for off) */
 };
 
 typedef void (*power_cb)(void *arg, enum power_event, int status, int by_us,

@@ -433,9 +433,25 @@ static void
 machine_console_state(void *arg, int connected)
 {
 	struct machine *m = arg;
+	struct rjob *rj = m->job;
+	char *note;
+	size_t len;
 
 	log_debug("machine %s: console %s", m->conf->name,
 	    connected ? "connected" : "closed");
+	/* A network console that drops mid-job is noted in the job's log (not
+	 * given to the parser); the job goes on: POST, done or a deadline
+	 * still end it. QEMU's unix console closes with QEMU: no news. */
+	if (m->conf->kind == MACHINE_QEMU || rj == NULL || rj->ended || rj->log_fd < 0)
+		return;
+	note = xasprintf("\n[farm: console %s, %lld ms after power on]\n",
+	    connected ? "back" : "lost; the job goes on",
+	    (long long)(now_ms() - rj->t_power));
+	len = strlen(note);
+	if (write(rj->log_fd, note, len) != (ssize_t)len)
+		log_warn("job %lld: console log", rj->j.id);
+	rj->j.log_size += (long long)len;
+	free(note);
 }
 
 /* The power backend's news: the machine stopped, or did not start. */

@@ -109,7 +109,7 @@ add report-abort 63 '^ABORT: abort\(\) called$
 add report-skip 38 '^SUMMARY: 1 tests, 1 skipped$
 ^EXIT: STATUS=77$' "$bin/reporter.efi" skip:nothing_to_do
 add report-exit 5 '^EXIT: STATUS=11$' "$bin/reporter.efi" pass:a exit:5
-add report-hang 124 '^PASS: before hang$' -t 12 "$bin/reporter.efi" pass:before_hang hang
+add report-hang 124 '^PASS: before hang$' -t 30 "$bin/reporter.efi" pass:before_hang hang
 add exit-reset 1 '^EXIT: STATUS=3$' -e FARM_EXIT=reset "$bin/reporter.efi" fail:x
 add exit-return 1 '^EXIT: STATUS=3$' -e FARM_EXIT=return "$bin/reporter.efi" fail:x
 add crlf 0 $'^PASS: a\r$' -e FARM_CRLF=1 "$bin/reporter.efi" pass:a
@@ -151,17 +151,20 @@ run_case() {
 
 selected=("$@")
 [ ${#selected[@]} -eq 0 ] && selected=("${cases[@]}")
-running=0
+pids=()
 for name in "${selected[@]}"; do
 	[ -n "${want_code[$name]+x}" ] || { echo "no case $name" >&2; exit 2; }
-	run_case "$name" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait -n
-		running=$((running - 1))
+	# At most $jobs at once: wait for the oldest (not for the server).
+	if [ ${#pids[@]} -ge "$jobs" ]; then
+		wait "${pids[0]}"
+		pids=("${pids[@]:1}")
 	fi
+	run_case "$name" &
+	pids+=($!)
 done
-wait
+for p in "${pids[@]}"; do
+	wait "$p"
+done
 
 failed=0
 for name in "${selected[@]}"; do

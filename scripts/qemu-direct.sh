@@ -151,12 +151,13 @@ fi
 qemu+=(${QEMU_ARGS:-})
 
 start=$(date +%s%N)
-timeout -k 2 "$timeout_s" "${qemu[@]}" < /dev/null | tee "$tmp/out"
+timeout -k 5 "$timeout_s" "${qemu[@]}" < /dev/null | tee "$tmp/out"
 status=${PIPESTATUS[0]}
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 
 exit_line=$(tr -d '\r' < "$tmp/out" | sed -n 's/^EXIT: STATUS=\(-\{0,1\}[0-9][0-9]*\).*/\1/p' | tail -n 1)
-if [ "$status" = 124 ]; then
+# timeout(1) says 124, or 137 when QEMU needed its KILL.
+if [ "$status" = 124 ] || { [ "$status" = 137 ] && [ "$ms" -ge $((timeout_s * 1000)) ]; }; then
 	code=124
 	why="timeout after ${timeout_s}s"
 elif [ $((status % 2)) = 1 ] && [ -s "$tmp/out" ]; then

@@ -35,3 +35,4 @@ $(BUILD)/tests/foreign/foreign.efi: tests/e2e/foreign/foreign.c
 		--subsystem=10 $(@D)/foreign.so $@
 
 unit-tests: $(BUILD)/tests/foreign/foreign.efi
+unit-tests: $(BUILD)/guest/unit/test_lib

@@ -94,6 +94,7 @@ static void efi_write(const char *s, size_t n)
 	}
 }
 
+/* Writes to the UART; "\n" becomes "\r\n" with FARM_CRLF=1. */
 static void uart_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -32,6 +32,7 @@ struct sink {
 	int count;
 };
 
+/* One character out, counted. */
 static void emit(struct sink *sk, char c)
 {
 	sk->out(c, sk->arg);
@@ -92,6 +93,7 @@ static void emit_number(struct sink *sk, const struct spec *sp,
 		emit_repeat(sk, ' ', pad);
 }
 
+/* s (NULL prints "(null)"), cut at the precision, padded to the width. */
 static void emit_string(struct sink *sk, const struct spec *sp, const char *s)
 {
 	int n, pad;
@@ -303,6 +305,7 @@ struct buffer {
 	size_t len;
 };
 
+/* Stores what fits, counts everything (snprintf's return value). */
 static void buffer_out(char c, void *arg)
 {
 	struct buffer *b = arg;

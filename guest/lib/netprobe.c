@@ -20,6 +20,7 @@ static volatile bool connected, closed;
 static EFI_TCP4_CONNECTION_TOKEN conn_token;
 static EFI_TCP4_CLOSE_TOKEN close_token;
 
+/* A token's event: marks the bool at ctx. Runs at TPL_CALLBACK. */
 static VOID EFIAPI token_done(EFI_EVENT event, VOID *ctx)
 {
 	(void)event;

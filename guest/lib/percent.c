@@ -4,6 +4,7 @@
  */
 #include "guest.h"
 
+/* The value of hex digit c, or -1. */
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')

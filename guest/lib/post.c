@@ -169,6 +169,7 @@ static bool header_safe(const char *s)
 	return true;
 }
 
+/* True for a non-empty string of decimal digits. */
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -180,6 +181,7 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* A token's event: marks the bool at ctx. Runs at TPL_CALLBACK. */
 static VOID EFIAPI token_signalled(EFI_EVENT event, VOID *ctx)
 {
 	(void)event;

@@ -12,12 +12,14 @@ struct outbuf {
 	size_t len;
 };
 
+/* Hands what was gathered to the console. */
 static void outbuf_flush(struct outbuf *ob)
 {
 	console_write(ob->buf, ob->len);
 	ob->len = 0;
 }
 
+/* format_out()'s output: gathers, flushing when full. */
 static void outbuf_put(char c, void *arg)
 {
 	struct outbuf *ob = arg;

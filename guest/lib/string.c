@@ -147,6 +147,7 @@ char *strncpy(char *dst, const char *src, size_t n)
 	return dst;
 }
 
+/* ctype for the C locale (ASCII). */
 int isspace(int c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
