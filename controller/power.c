@@ -13,12 +13,15 @@
 #include "power_int.h"
 #include "util.h"
 
-/* Backends by machine kind; "command" (physical) joins this table. */
+#define POWER_CMD_TIMEOUT_MS 60000
+
+/* Backends by machine kind. */
 static const struct {
 	enum machine_kind kind;
 	const struct power_backend *be;
 } power_backends[] = {
 	{ MACHINE_QEMU, &power_qemu_backend },
+	{ MACHINE_PHYSICAL, &power_cmd_backend },
 };
 
 static const struct power_backend *
@@ -46,6 +49,7 @@ power_new(const struct farm_conf *conf, const struct machine_conf *m,
 	p->tap = tap ? xstrdup(tap) : NULL;
 	p->cb = cb;
 	p->arg = arg;
+	p->cmd_timeout_ms = POWER_CMD_TIMEOUT_MS;
 	mkdir_p(p->dir, 0755);
 	return p;
 }
@@ -55,6 +59,8 @@ power_free(struct power *p)
 {
 	if (p == NULL)
 		return;
+	if (p->be && p->be->release)
+		p->be->release(p);
 	loop_child_forget(p->child);
 	loop_timer_cancel(p->kill_timer);
 	free(p->dir);
@@ -71,7 +77,7 @@ power_on(struct power *p, const struct power_opts *opts, char **cause)
 		*cause = xasprintf("no power backend for machine %s", p->m->name);
 		return -1;
 	}
-	if (p->pid > 0) {
+	if (power_is_on(p)) {
 		*cause = xasprintf("machine %s is already on", p->m->name);
 		return -1;
 	}
@@ -82,13 +88,15 @@ power_on(struct power *p, const struct power_opts *opts, char **cause)
 void
 power_off(struct power *p)
 {
-	if (p->be && p->pid > 0)
+	if (p->be && power_is_on(p))
 		p->be->off(p);
 }
 
 int
 power_is_on(const struct power *p)
 {
+	if (p->be && p->be->is_on)
+		return p->be->is_on(p);
 	return p->pid > 0;
 }
 
@@ -106,6 +114,10 @@ power_shutdown(struct power *p)
 {
 	int i, status;
 
+	if (p && p->be && p->be->shutdown) {
+		p->be->shutdown(p);
+		return;
+	}
 	if (p == NULL || p->pid <= 0)
 		return;
 	loop_child_forget(p->child);

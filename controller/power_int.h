@@ -23,16 +23,26 @@ struct power {
 	struct loop_timer *kill_timer;
 	int stopping;
 	int with_kvm;            /* qemu: this boot runs under KVM */
-	void *priv;
+	int cmd_timeout_ms;     /* command backend: a command's deadline */
+	void *priv;             /* the backend's own state */
 };
 
+/* on and off are only called as power.c's rules allow: on when is_on says
+ * off, off when it says on. The optional operations fall back to what the
+ * qemu backend needs: is_on to "p->pid > 0", shutdown to stopping p->pid. */
 struct power_backend {
 	const char *name;
 	int (*on)(struct power *, const struct power_opts *, char **cause);
 	void (*off)(struct power *);
 	void (*reap_stale)(const struct farm_conf *, const struct machine_conf *);
+	int (*is_on)(const struct power *);
+	/* Stops the machine and waits (farmd's shutdown only). */
+	void (*shutdown)(struct power *);
+	/* Frees what priv holds beyond itself (power_free frees priv). */
+	void (*release)(struct power *);
 };
 
 extern const struct power_backend power_qemu_backend;
+extern const struct power_backend power_cmd_backend;
 
 #endif

@@ -4,6 +4,8 @@
 # packet leaves the namespace. Tests talk TAP.
 #
 #   e2e_start [MACHINE-CONF-LINES]   namespace + farm.conf + farmd
+#                                    (E2E_PRE_FARMD=FUNCTION: runs in between,
+#                                    once the namespace is up)
 #   in_ns CMD...                     runs CMD inside the namespace
 #   farmctl ARGS...                  farmctl against that farmd
 #   ok COND-EXIT-STATUS "what"       one TAP line
@@ -69,8 +71,8 @@ e2e_stop() {
 	fi
 }
 
-# e2e_start [extra farm.conf text]: starts farmd in a new namespace with
-# machine vm-x86 and short deadlines.
+# e2e_start [machine sections] [[farm] keys]: starts farmd in a new
+# namespace with machine vm-x86 (and the extra machines given).
 e2e_start() {
 	[ "$(id -u)" = 0 ] || skip_all "end-to-end tests need root (network namespaces)"
 	for f in "$BUILD/farmd" "$BUILD/farmctl" "$BUILD/guest/x86_64/selftest.efi" \
@@ -80,6 +82,7 @@ e2e_start() {
 	ip netns add "$NS" || { echo "Bail out! cannot make a network namespace"; exit 1; }
 	trap e2e_stop EXIT
 	in_ns ip link set lo up
+	[ -n "${E2E_PRE_FARMD:-}" ] && "$E2E_PRE_FARMD"
 	cat >"$T/farm.conf" <<CONF
 # farm.conf written by tests/e2e/lib.sh for namespace $NS
 [farm]
@@ -88,6 +91,7 @@ state_dir = $T/state
 suite = ${E2E_SUITE:-$REPO/guest/unittests.cfg}
 tests_dir = $BUILD/guest
 netboot_dir = $BUILD/netboot
+${2:-}
 
 [network]
 mode = lab
