@@ -28,7 +28,6 @@
 static struct {
 	const struct farm_conf *conf;
 	struct db *db;
-	char *web_dir;
 } A;
 
 static json_t *
@@ -946,38 +945,6 @@ out:
 	suite_free(suite);
 }
 
-static void
-h_web(struct http_request *req, struct http_reply *rep)
-{
-	char *path = xasprintf("%s/index.html", A.web_dir);
-
-	(void)req;
-	api_send_file(rep, path, "text/html; charset=utf-8");
-	free(path);
-}
-
-static void
-h_web_file(struct http_request *req, struct http_reply *rep)
-{
-	const char *f = req->params[0], *dot = strrchr(f, '.');
-	const char *type = "application/octet-stream";
-	char *path;
-
-	if (!api_plain_name(f)) {
-		http_reply_error(rep, 404, "not found");
-		return;
-	}
-	if (dot && strcmp(dot, ".js") == 0)
-		type = "text/javascript";
-	else if (dot && strcmp(dot, ".css") == 0)
-		type = "text/css";
-	else if (dot && strcmp(dot, ".html") == 0)
-		type = "text/html; charset=utf-8";
-	path = xasprintf("%s/%s", A.web_dir, f);
-	api_send_file(rep, path, type);
-	free(path);
-}
-
 /* Queues the farm's health check for machine m in a run of its own; its
  * job id, or -1 with *cause. */
 static long long
@@ -1107,8 +1074,6 @@ static const struct http_route api_routes[] = {
 	{ "GET", "/api/v1/runs/*", h_run, 0, 0 },
 	{ "POST", "/api/v1/runs", h_schedule, 256 * 1024, HTTP_AUTH },
 	{ "POST", "/api/v1/apps", h_app_upload, 0, HTTP_AUTH },
-	{ "GET", "/", h_web, 0, 0 },
-	{ "GET", "/static/*", h_web_file, 0, 0 },
 };
 
 static struct http_route routes[ARRAY_SIZE(api_routes)];
@@ -1120,8 +1085,6 @@ api_init(const struct farm_conf *conf, struct db *db)
 
 	A.conf = conf;
 	A.db = db;
-	free(A.web_dir);
-	A.web_dir = xstrdup(conf->web_dir);
 	/* The upload limit comes from farm.conf. */
 	memcpy(routes, api_routes, sizeof(routes));
 	for (i = 0; i < ARRAY_SIZE(routes); i++)
@@ -1136,8 +1099,6 @@ api_reload(const struct farm_conf *conf)
 {
 	size_t i;
 
-	free(A.web_dir);
-	A.web_dir = xstrdup(conf->web_dir);
 	for (i = 0; i < ARRAY_SIZE(routes); i++)
 		if (routes[i].handler == h_app_upload)
 			routes[i].max_body = (size_t)conf->max_upload;
@@ -1146,6 +1107,6 @@ api_reload(const struct farm_conf *conf)
 void
 api_free(void)
 {
-	free(A.web_dir);
-	A.web_dir = NULL;
+	A.conf = NULL;
+	A.db = NULL;
 }

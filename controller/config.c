@@ -1406,8 +1406,6 @@ farm_finish(struct parser *p)
 		c->netboot_dir = resolve(p->dir, "build/netboot");
 	if (c->max_upload == 0)
 		c->max_upload = 64LL << 20;
-	if (c->web_dir == NULL)
-		c->web_dir = resolve(p->dir, "web");
 }
 
 static void

@@ -65,7 +65,8 @@ struct farm_conf {
 	                           default build/guest */
 	char *netboot_dir;      /* setvar.efi etc: <netboot_dir>/<arch>/; default build/netboot */
 	long long max_upload;   /* bytes, default 64 MiB */
-	char *web_dir;          /* the web page's files; default <dir of farm.conf>/web */
+	char *web_dir;          /* the web page's files; NULL: build/web beside farmd,
+	                           else web/ beside farm.conf */
 	unsigned max_infra;     /* consecutive infra results that send a machine
 	                           to maintenance; 0: never; default 3 */
 	char *health_check;     /* suite test a machine must pass to leave

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "config.h"
+#include "db_int.h"
 #include "log.h"
 #include "results.h"
 #include "util.h"
@@ -49,6 +50,8 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run);"
     "CREATE INDEX IF NOT EXISTS jobs_machine ON jobs(machine, id);"
     "CREATE INDEX IF NOT EXISTS jobs_test ON jobs(test, id);"
+    "CREATE INDEX IF NOT EXISTS jobs_done_matrix ON jobs(test, machine, id)"
+    " WHERE state = 'done';"
     "CREATE TABLE IF NOT EXISTS testcases ("
     " job INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL,"
     " status TEXT NOT NULL, message TEXT NOT NULL,"
@@ -148,6 +151,12 @@ fail:
 	sqlite3_close(db->h);
 	free(db);
 	return NULL;
+}
+
+sqlite3 *
+db_sqlite(struct db *db)
+{
+	return db->h;
 }
 
 void

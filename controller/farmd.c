@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_web.h"
 #include "apps.h"
 #include "config.h"
 #include "db.h"
@@ -205,6 +206,7 @@ main(int argc, char **argv)
 		if (conf->machines[i].kind == MACHINE_QEMU &&
 		    strcmp(conf->machines[i].accel, "auto") == 0)
 			power_kvm_works(conf, conf->machines[i].arch);
+	api_web_init(conf, db);
 	api_init(conf, db);
 	if (sched_init(conf, db, &cause) < 0) {
 		log_warnx("%s", cause);
@@ -218,6 +220,7 @@ main(int argc, char **argv)
 out_http:
 	http_stop();
 	api_free();
+	api_web_free();
 out_lab:
 	if (lab)
 		lab_stop();

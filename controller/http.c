@@ -40,6 +40,20 @@ static struct {
 	char *token;
 } H;
 
+/* A streamed reply handed to MHD; parked ones are listed so that
+ * http_stop can resume them (MHD must not stop with suspended
+ * connections). */
+struct http_stream {
+	struct MHD_Connection *conn;
+	http_stream_fn read;
+	void (*done)(void *);
+	void *arg;
+	struct loop_timer *wake;        /* set while parked */
+	struct http_stream *next, **prevp;
+};
+
+static struct http_stream *http_parked;
+
 struct http_conn {
 	struct http_request req;
 	const struct http_route *route;
@@ -116,6 +130,8 @@ http_reply_clear(struct http_reply *rep)
 	}
 	if (rep->fd >= 0)
 		close(rep->fd);
+	if (rep->stream && rep->stream_done)
+		rep->stream_done(rep->stream_arg);
 	memset(rep, 0, sizeof(*rep));
 	rep->fd = -1;
 }
@@ -217,6 +233,61 @@ http_dispatch(struct http_request *req, struct http_reply *rep)
 	r->handler(req, rep);
 }
 
+/* The parked stream's time is up: let MHD ask it again. */
+static void
+http_stream_wake(void *arg)
+{
+	struct http_stream *s = arg;
+
+	s->wake = NULL;
+	*s->prevp = s->next;
+	if (s->next)
+		s->next->prevp = s->prevp;
+	s->next = NULL;
+	s->prevp = NULL;
+	MHD_resume_connection(s->conn);
+}
+
+/* MHD's content reader for a streamed reply. */
+static ssize_t
+http_stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_stream *s = cls;
+	ssize_t n;
+
+	(void)pos;
+	n = s->read(s->arg, buf, max);
+	if (n > 0)
+		return n;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	/* Nothing yet: park the connection rather than return 0 to a loop
+	 * that would call again at once (libmicrohttpd's own advice). */
+	MHD_suspend_connection(s->conn);
+	s->wake = loop_timer_add(HTTP_STREAM_POLL_MS, http_stream_wake, s);
+	s->next = http_parked;
+	if (http_parked)
+		http_parked->prevp = &s->next;
+	s->prevp = &http_parked;
+	http_parked = s;
+	return 0;
+}
+
+static void
+http_stream_free(void *cls)
+{
+	struct http_stream *s = cls;
+
+	if (s->wake) {
+		loop_timer_cancel(s->wake);
+		*s->prevp = s->next;
+		if (s->next)
+			s->next->prevp = s->prevp;
+	}
+	s->done(s->arg);
+	free(s);
+}
+
 static enum MHD_Result
 http_queue(struct MHD_Connection *conn, struct http_reply *rep)
 {
@@ -224,7 +295,22 @@ http_queue(struct MHD_Connection *conn, struct http_reply *rep)
 	enum MHD_Result ret;
 	int i;
 
-	if (rep->fd >= 0) {
+	if (rep->stream) {
+		struct http_stream *s = xcalloc(1, sizeof(*s));
+
+		s->conn = conn;
+		s->read = rep->stream;
+		s->done = rep->stream_done;
+		s->arg = rep->stream_arg;
+		rep->stream = NULL; /* MHD owns it now: http_stream_free */
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+		    http_stream_reader, s, http_stream_free);
+		if (resp == NULL) {
+			s->done(s->arg);
+			free(s);
+			return MHD_NO;
+		}
+	} else if (rep->fd >= 0) {
 		resp = MHD_create_response_from_fd_at_offset64((uint64_t)rep->size,
 		    rep->fd, (uint64_t)rep->offset);
 		rep->fd = -1; /* MHD closes it */
@@ -403,7 +489,7 @@ http_listen(const char *host, int port, char **cause)
 	}
 	hd = &H.daemons[H.ndaemons];
 	hd->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-	    MHD_USE_TURBO, 0, NULL, NULL, http_access, NULL,
+	    MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, http_access, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
@@ -445,6 +531,11 @@ http_stop(void)
 {
 	int i;
 
+	/* MHD must not stop with suspended connections: resume them all. */
+	while (http_parked) {
+		loop_timer_cancel(http_parked->wake);
+		http_stream_wake(http_parked);
+	}
 	for (i = 0; i < H.ndaemons; i++) {
 		loop_fd_del(H.daemons[i].watch);
 		MHD_stop_daemon(H.daemons[i].d);

@@ -12,6 +12,20 @@
 
 #define HTTP_MAX_PARAMS 4
 
+/*
+ * A streamed reply (Server-Sent Events): the body is made while it is sent.
+ * A handler sets stream, stream_done and stream_arg in its reply. http.c
+ * calls stream(arg, buf, max) whenever the client can take more: it returns
+ * the bytes it put in buf (at most max), 0 when it has nothing yet (the
+ * connection is then parked for HTTP_STREAM_POLL_MS and asked again, so the
+ * loop never spins), or HTTP_STREAM_END when the body is complete.
+ * stream_done(arg) runs exactly once when the reply is over for any reason
+ * (the end, the client gone, farmd stopping); it frees arg.
+ */
+#define HTTP_STREAM_END (-1)
+#define HTTP_STREAM_POLL_MS 250
+typedef ssize_t (*http_stream_fn)(void *arg, char *buf, size_t max);
+
 struct http_request {
 	const char *method;
 	const char *path;
@@ -30,6 +44,9 @@ struct http_reply {
 	off_t offset;                   /*   from this offset */
 	char *headers[8][2];            /* extra headers, owned */
 	int nheaders;
+	http_stream_fn stream;          /* non-NULL: a streamed body (above) */
+	void (*stream_done)(void *);
+	void *stream_arg;
 };
 
 typedef void (*http_handler)(struct http_request *, struct http_reply *);
