@@ -677,6 +677,21 @@ db_jobs_in_flight(struct db *db, struct job **out, size_t *n)
 	return db_jobs_collect(db, st, out, n);
 }
 
+long long
+db_jobs_count(struct db *db, const char *state)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM jobs WHERE state = ?");
+	long long n = -1;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, state);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 void
 db_jobs_free(struct job *v, size_t n)
 {

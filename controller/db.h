@@ -102,6 +102,8 @@ int db_jobs_queued(struct db *, struct job **, size_t *);
 /* Jobs in assigned/booting/running. */
 int db_jobs_in_flight(struct db *, struct job **, size_t *);
 void db_jobs_free(struct job *, size_t);
+/* How many jobs are in state (an index lookup); -1 on error. */
+long long db_jobs_count(struct db *, const char *state);
 
 int db_testcase_add(struct db *, long long job, const struct testcase *);
 /* Replaces all of a job's cases in one transaction. */

@@ -22,6 +22,7 @@
 #include "lab.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netlab.h"
 #include "power.h"
 #include "sched.h"
@@ -208,6 +209,7 @@ main(int argc, char **argv)
 			power_kvm_works(conf, conf->machines[i].arch);
 	api_web_init(conf, db);
 	api_init(conf, db);
+	metrics_init(db);
 	if (sched_init(conf, db, &cause) < 0) {
 		log_warnx("%s", cause);
 		goto out_http;

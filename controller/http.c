@@ -38,6 +38,7 @@ static struct {
 	} tables[8];
 	size_t ntables;
 	char *token;
+	void (*observer)(const char *, const char *, int);
 } H;
 
 /* A streamed reply handed to MHD; parked ones are listed so that
@@ -393,6 +394,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		http_dispatch(&c->req, &rep);
 	}
 	log_debug("http %s %s %s -> %d", c->req.client, method, url, rep.status);
+	if (H.observer)
+		H.observer(method, c->route ? c->route->pattern : NULL, rep.status);
 	ret = http_queue(conn, &rep);
 	http_reply_clear(&rep);
 	return ret;
@@ -517,6 +520,12 @@ http_add_routes(const struct http_route *routes, size_t n)
 	H.tables[H.ntables].v = routes;
 	H.tables[H.ntables].n = n;
 	H.ntables++;
+}
+
+void
+http_set_observer(void (*fn)(const char *, const char *, int))
+{
+	H.observer = fn;
 }
 
 void

@@ -68,6 +68,9 @@ int http_listen(const char *host, int port, char **cause);
  * with routes of its own (metrics, web data) adds its table at start-up. */
 void http_add_routes(const struct http_route *, size_t);
 void http_set_token(const char *api_token);
+/* Called once per answered request with its route pattern (NULL when no
+ * route matched) and status: for metrics. */
+void http_set_observer(void (*)(const char *method, const char *route, int status));
 void http_stop(void);
 
 /* Query argument of the request, NULL when absent. */

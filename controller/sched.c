@@ -29,6 +29,7 @@
 #include "db.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "netlab.h"
 #include "power.h"
 #include "proc.h"
@@ -295,6 +296,8 @@ job_end(struct machine *m, enum job_result result, int exit_code, const char *re
 	rj->j.finished_at = wall_ms();
 	if (db_job_save(S.db, &rj->j) < 0)
 		log_warnx("job %lld: could not store its result", rj->j.id);
+	metrics_job_end(rj->j.result[0] ? rj->j.result : state, rj->j.boot_ms,
+	    rj->j.started_at > 0 ? rj->j.finished_at - rj->j.started_at : -1);
 	log_info("job %lld on %s: %s%s%s", rj->j.id, m->conf->name,
 	    rj->j.result[0] ? rj->j.result : state, reason && *reason ? ": " : "",
 	    reason ? reason : "");
@@ -419,6 +422,7 @@ machine_console(void *arg, const char *data, size_t len)
 		}
 	}
 	rj->j.log_size += (long long)len;
+	metrics_console_bytes(len);
 	if (rj->ended)
 		return;
 	results_feed(rj->parser, data, len);

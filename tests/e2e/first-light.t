@@ -14,6 +14,13 @@ schedule() {
 	echo "# schedule $* -> exit $rc, job ${id:-?}: $(jq_job "${id:-0}" '"\(.result) \(.reason // "")"' 2>/dev/null)"
 }
 
+metric() { # NAME{LABELS}: its value from GET /metrics
+	api /metrics | awk -v k="$1" '$1 == k { print $2 }'
+}
+m_pass0=$(metric 'farm_jobs_finished_total{result="pass"}')
+m_boot0=$(metric farm_boot_seconds_count)
+m_bytes0=$(metric farm_console_bytes_total)
+
 schedule selftest
 ok $rc "selftest: farmctl schedule --wait exits 0"
 [ "$(jq_job "$id" .result)" = pass ]
@@ -32,6 +39,14 @@ farmctl log "$id" | grep -q 'SUMMARY:'
 ok $? "selftest: farmctl log shows the console with the SUMMARY line"
 grep -q "job $id: results POST" "$T/farmd.log"
 ok $? "selftest: the results came by POST too"
+
+[ "$(metric 'farm_jobs_finished_total{result="pass"}')" = $((m_pass0 + 1)) ] &&
+    [ "$(metric farm_boot_seconds_count)" = $((m_boot0 + 1)) ] &&
+    [ "$(metric farm_console_bytes_total)" -gt "$m_bytes0" ]
+ok $? "GET /metrics: the pass counter, the boot histogram and console bytes moved with the job"
+api /metrics | grep -q '^farm_http_requests_total{method="GET",route="/ipxe/\*",status="200"} [1-9]' &&
+    [ "$(api /metrics | awk '/^farm_machines\{state=/ { n += $2 } END { print n }')" = 1 ]
+ok $? "GET /metrics: HTTP requests by route and status, machines by state"
 
 schedule report-fail
 [ "$rc" = 1 ]
