@@ -846,6 +846,32 @@ set_console(struct parser *p, void *obj, const struct conf_key *k, char *value)
 	return NULL;
 }
 
+/* Space-separated http(s) URLs. */
+static char *
+set_webhooks(struct parser *p, void *obj, const struct conf_key *k, char *value)
+{
+	struct farm_conf *c = obj;
+	char **v = NULL, *msg;
+	size_t n = 0, i;
+
+	(void)p;
+	(void)k;
+	if ((msg = split_words(value, CONF_MAX_WORDS, NULL, &v, &n)) != NULL)
+		return msg;
+	for (i = 0; i < n; i++) {
+		if ((strncmp(v[i], "http://", 7) != 0 && strncmp(v[i], "https://", 8) != 0) ||
+		    strlen(v[i]) > 2048) {
+			msg = xasprintf("\"%s\" is not an http:// or https:// URL", v[i]);
+			free_words(v, n);
+			return msg;
+		}
+	}
+	free_words(c->webhooks, c->nwebhooks);
+	c->webhooks = v;
+	c->nwebhooks = n;
+	return NULL;
+}
+
 #define F(field) offsetof(struct farm_conf, field)
 #define M(field) offsetof(struct machine_conf, field)
 
@@ -862,6 +888,7 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "web_dir", .where = IN_FARM, .set = set_path, .off = F(web_dir) },
 	{ .name = "max_infra", .where = IN_FARM, .set = set_uint, .off = F(max_infra),
 	  .min = 0, .max = 1000 },
+	{ .name = "webhooks", .where = IN_FARM, .set = set_webhooks },
 	{ .name = "health_check", .where = IN_FARM, .set = set_word,
 	  .off = F(health_check) },
 
@@ -1585,6 +1612,7 @@ config_free(struct farm_conf *c)
 	free(c->netboot_dir);
 	free(c->web_dir);
 	free(c->health_check);
+	free_words(c->webhooks, c->nwebhooks);
 	free(c->bridge);
 	free(c->address);
 	free(c->dhcp_start);
@@ -1695,6 +1723,8 @@ config_apply(struct farm_conf *o, struct farm_conf *n, char **cause)
 	SWAP(o->netboot_dir, n->netboot_dir);
 	SWAP(o->web_dir, n->web_dir);
 	SWAP(o->health_check, n->health_check);
+	SWAP(o->webhooks, n->webhooks);
+	SWAP(o->nwebhooks, n->nwebhooks);
 	o->max_upload = n->max_upload;
 	o->max_infra = n->max_infra;
 	for (i = 0; i < o->nmachines; i++) {

@@ -71,6 +71,8 @@ struct farm_conf {
 	                           to maintenance; 0: never; default 3 */
 	char *health_check;     /* suite test a machine must pass to leave
 	                           maintenance; NULL: none (it comes back at once) */
+	char **webhooks;        /* URLs POSTed on job/run end and machine changes */
+	size_t nwebhooks;
 
 	/* [network] */
 	enum net_mode mode;     /* default lab */

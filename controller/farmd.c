@@ -28,6 +28,7 @@
 #include "sched.h"
 #include "suite.h"
 #include "util.h"
+#include "webhook.h"
 
 #define FARM_VERSION "0.1"
 
@@ -210,6 +211,7 @@ main(int argc, char **argv)
 	api_web_init(conf, db);
 	api_init(conf, db);
 	metrics_init(db);
+	webhook_init(conf);
 	if (sched_init(conf, db, &cause) < 0) {
 		log_warnx("%s", cause);
 		goto out_http;
@@ -219,6 +221,7 @@ main(int argc, char **argv)
 	rc = loop_run() < 0 ? 1 : 0;
 
 	sched_shutdown();
+	webhook_free();
 out_http:
 	http_stop();
 	api_free();

@@ -35,6 +35,7 @@
 #include "proc.h"
 #include "results.h"
 #include "util.h"
+#include "webhook.h"
 
 #define ENDING_GRACE_MS 4000    /* after a result: time to return to iPXE */
 #define IDLE_OFF_MS 500         /* after the idle script: let it arrive */
@@ -120,6 +121,11 @@ machine_set_state(struct machine *m, enum mstate st, const char *reason)
 		return;
 	m->state = st;
 	db_machine_state(S.db, m->conf->name, mstate_names[st], reason);
+	/* Booting and running come with every job: only the changes an admin
+	 * wants to hear of go out. */
+	if (st == MS_MAINTENANCE || st == MS_OFFLINE ||
+	    (st == MS_IDLE && strcmp(reason, "ready") != 0))
+		webhook_machine(m->conf->name, mstate_names[st], m->health, reason);
 }
 
 /* Enters a stage with its deadline (seconds; 0 none, <0 milliseconds). */
@@ -190,6 +196,19 @@ job_case(void *arg, const struct testcase *tc)
 
 	if (m->job && !m->job->post_seen)
 		db_testcase_add(S.db, m->job->j.id, tc);
+}
+
+/* Tells the webhooks when the last job of a run has ended. Called after
+ * each job end (and after its retry, if any, is queued). */
+static void
+run_maybe_ended(long long run)
+{
+	struct run_info r;
+
+	if (db_run_get(S.db, run, &r) != 1 || r.counts[6] + r.counts[7] > 0)
+		return;
+	webhook_run(run, r.njobs, r.counts[0] + r.counts[2], r.counts[1],
+	    r.njobs - r.counts[0] - r.counts[1] - r.counts[2]);
 }
 
 /* Queues the one retry a job gets after an infra result (the farm failed,
@@ -305,6 +324,8 @@ job_end(struct machine *m, enum job_result result, int exit_code, const char *re
 		machine_health(m, result, reason);
 	if (strcmp(state, "done") == 0 && result == RESULT_INFRA)
 		job_retry(&rj->j);
+	webhook_job(&rj->j);
+	run_maybe_ended(rj->j.run);
 	if (m->power && power_is_on(m->power))
 		machine_stage(m, ST_ENDING, ENDING_GRACE_MS);
 	else
@@ -913,6 +934,9 @@ sched_cancel(long long id, char **cause)
 	j.reason = xstrdup("cancelled before it ran");
 	j.finished_at = wall_ms();
 	db_job_save(S.db, &j);
+	metrics_job_end("cancelled", -1, -1);
+	webhook_job(&j);
+	run_maybe_ended(j.run);
 	job_clear(&j);
 	return 200;
 }

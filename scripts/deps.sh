@@ -9,7 +9,7 @@ set -eu
 build="build-essential pkg-config gnu-efi libfdt-dev libmicrohttpd-dev
 libsqlite3-dev sqlite3 nettle-dev libjansson-dev libcurl4-openssl-dev libcmocka-dev
 gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
-run="qemu-system-x86 qemu-system-arm qemu-utils ovmf qemu-efi-aarch64 ipxe
+run="qemu-system-x86 qemu-system-arm qemu-utils ovmf qemu-efi-aarch64 ipxe curl
 ipxe-qemu dnsmasq-base iproute2 mtools dosfstools"
 check="curl jq procps python3 chromium nodejs npm groff-base man-db"
 
