@@ -58,6 +58,8 @@ enum {
 	OPT_STATE,
 	OPT_RAW,
 	OPT_REASON,
+	OPT_JUNIT,
+	OPT_TAP,
 };
 
 /* What every command runs with: the global options and the HTTP handle. */
@@ -105,6 +107,7 @@ static int cmd_machines_exec(struct ctl *, struct args *);
 static int cmd_runs_exec(struct ctl *, struct args *);
 static int cmd_cancel_exec(struct ctl *, struct args *);
 static int cmd_machine_exec(struct ctl *, struct args *);
+static int cmd_results_exec(struct ctl *, struct args *);
 static int cmd_help_exec(struct ctl *, struct args *);
 
 static const struct option schedule_opts[] = {
@@ -140,6 +143,12 @@ static const struct option machines_opts[] = {
 
 static const struct option machine_opts[] = {
 	{ "reason", required_argument, NULL, OPT_REASON },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option results_opts[] = {
+	{ "junit", no_argument, NULL, OPT_JUNIT },
+	{ "tap", no_argument, NULL, OPT_TAP },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -261,6 +270,21 @@ static const struct cmd_entry cmd_table[] = {
 		.longopts = runs_opts,
 		.lower = 0, .upper = 0,
 		.exec = cmd_runs_exec,
+	},
+	{
+		.name = "results",
+		.usage = "[RUN] [--junit | --tap]",
+		.summary = "a run's results as JUnit XML or TAP, for CI",
+		.help =
+		    "      --junit       JUnit XML (Jenkins, GitLab): a testsuite per job,\n"
+		    "                    a testcase per case\n"
+		    "      --tap         TAP version 13\n"
+		    "  without either: the run and its jobs as JSON\n"
+		    "  RUN defaults to the newest run\n",
+		.shortopts = "",
+		.longopts = results_opts,
+		.lower = 0, .upper = 1,
+		.exec = cmd_results_exec,
 	},
 	{
 		.name = "cancel",
@@ -1953,6 +1977,56 @@ machines_discovered(struct ctl *ctl)
 out:
 	table_free(&t);
 	json_decref(ans);
+	free(cause);
+	return ret;
+}
+
+/* results [RUN] [--junit|--tap]: the server's export, as it is. */
+static int
+cmd_results_exec(struct ctl *ctl, struct args *args)
+{
+	struct api_req req = { .method = "GET" };
+	struct api_reply reply = { 0 };
+	const char *fmt = args_get(args, OPT_JUNIT) ? "junit" :
+	    args_get(args, OPT_TAP) ? "tap" : "json";
+	json_t *runs = NULL;
+	char *path = NULL, *cause = NULL;
+	long long id;
+	int ret = EXIT_ERROR;
+
+	if (args_get(args, OPT_JUNIT) && args_get(args, OPT_TAP))
+		return usage_error(ctl, "--junit and --tap: choose one");
+	if (args->argc > 0) {
+		if (parse_id(args->argv[0], &id) < 0)
+			return usage_error(ctl, "bad RUN '%s': want a run id", args->argv[0]);
+	} else {
+		if (api_get(ctl, "/api/v1/runs?limit=1", &runs, &cause) < 0) {
+			ret = fail(ctl, "%s", cause);
+			goto out;
+		}
+		id = (long long)json_integer_value(json_object_get(json_array_get(
+		    json_object_get(runs, "runs"), 0), "id"));
+		if (id <= 0) {
+			ret = fail(ctl, "there is no run yet");
+			goto out;
+		}
+	}
+	path = xasprintf("/api/v1/runs/%lld/%s", id, fmt);
+	req.path = path;
+	if (api_perform(ctl, &req, &reply, &cause) < 0) {
+		ret = fail(ctl, "%s", cause);
+		goto out;
+	}
+	if (fwrite(reply.body.data ? reply.body.data : "", 1, reply.body.len, stdout) !=
+	    reply.body.len || fflush(stdout) != 0) {
+		ret = fail(ctl, "stdout: %s", strerror(errno));
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	json_decref(runs);
+	buf_free(&reply.body);
+	free(path);
 	free(cause);
 	return ret;
 }

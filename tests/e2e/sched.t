@@ -46,6 +46,27 @@ ok $? "they ran in one boot (boots $boots0 -> $boots1)"
 [ "$(echo "$out" | jq '[.jobs[1:][] | select(.boot_ms == 0)] | length')" = 2 ]
 ok $? "the second and third were chained without a reboot (boot_ms 0)"
 
+# The run's results for CI.
+run=$(echo "$out" | jq -r .id)
+farmctl results "$run" --junit >"$T/junit.xml"
+python3 - "$T/junit.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+assert root.tag in ("testsuites", "testsuite"), root.tag
+assert len(suites) == 3, len(suites)
+for s in suites:
+    for a in ("name", "tests", "failures"):
+        assert a in s.attrib, (s.tag, a)
+    cases = s.findall("testcase")
+    assert cases and all("name" in c.attrib and "classname" in c.attrib for c in cases)
+PY
+ok $? "farmctl results --junit: a testsuite per job with name/tests/failures, testcases with name/classname"
+tap=$(farmctl results "$run" --tap)
+echo "$tap" | head -1 | grep -q '^TAP version 13' && echo "$tap" | grep -q '^1\.\.[0-9]' &&
+    ! echo "$tap" | grep -q '^not ok'
+ok $? "farmctl results --tap: TAP 13 with a plan, every job ok"
+
 # Maintenance: no jobs until online; then the health check runs first.
 farmctl machine set vm-x86 maintenance --reason "cable swap" >/dev/null
 ok $? "farmctl machine set vm-x86 maintenance"
