@@ -17,7 +17,7 @@ HOST_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icontroller \
 HOST_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
-FARMD_MODS := util log loop config suite db db_web http api api_web boot sched power \
+FARMD_MODS := util log loop errlist config suite db db_web http api api_web boot sched power \
               power_qemu power_cmd console results apps dnsmasq netlab proc lab metrics \
               webhook
 FARMD_OBJS := $(FARMD_MODS:%=$(BUILD)/controller/%.o) $(BUILD)/controller/farmd.o

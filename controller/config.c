@@ -15,6 +15,7 @@
  * be written after it.
  */
 #include "config.h"
+#include "errlist.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -59,17 +60,10 @@ struct section {
 	size_t nentries, cap;
 };
 
-struct conf_error {
-	int line;
-	size_t seq;             /* keeps errors of one line in order */
-	char *msg;
-};
-
 struct parser {
 	const char *file;
 	const char *dir;
-	struct conf_error *errors;
-	size_t nerrors, errcap, dropped, seq;
+	struct errlist errs;
 	struct section *sections;
 	size_t nsections, seccap;
 	size_t nmachine_sections;
@@ -101,52 +95,9 @@ conf_err(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->nerrors >= CONF_MAX_ERRORS) {
-		p->dropped++;
-		return;
-	}
-	if (p->nerrors == p->errcap) {
-		p->errcap = p->errcap ? p->errcap * 2 : 16;
-		p->errors = xrealloc(p->errors, p->errcap * sizeof(*p->errors));
-	}
 	va_start(ap, fmt);
-	p->errors[p->nerrors].msg = xvasprintf(fmt, ap);
+	errlist_vadd(&p->errs, line, fmt, ap);
 	va_end(ap);
-	p->errors[p->nerrors].line = line;
-	p->errors[p->nerrors].seq = p->seq++;
-	p->nerrors++;
-}
-
-static int
-conf_error_cmp(const void *a, const void *b)
-{
-	const struct conf_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Joins the errors, in line order, into one string (caller frees). */
-static char *
-conf_errors_join(struct parser *p)
-{
-	struct buf b = {0};
-	size_t i;
-
-	qsort(p->errors, p->nerrors, sizeof(*p->errors), conf_error_cmp);
-	for (i = 0; i < p->nerrors; i++) {
-		if (i > 0)
-			buf_addc(&b, '\n');
-		if (p->errors[i].line > 0)
-			buf_printf(&b, "%s:%d: %s", p->file, p->errors[i].line,
-			    p->errors[i].msg);
-		else
-			buf_printf(&b, "%s: %s", p->file, p->errors[i].msg);
-	}
-	if (p->dropped)
-		buf_printf(&b, "\n%s: %zu more errors not shown", p->file, p->dropped);
-	return buf_steal(&b);
 }
 
 /* ---- small checks and conversions ---- */
@@ -1460,9 +1411,7 @@ parser_free(struct parser *p)
 {
 	size_t i;
 
-	for (i = 0; i < p->nerrors; i++)
-		free(p->errors[i].msg);
-	free(p->errors);
+	errlist_free(&p->errs);
 	for (i = 0; i < p->nsections; i++)
 		free(p->sections[i].entries);
 	free(p->sections);
@@ -1481,6 +1430,8 @@ config_parse(const char *name, const char *dir, const char *text, char **cause)
 	memset(&p, 0, sizeof(p));
 	p.skip.type = SECTION_SKIP;
 	p.file = name;
+	p.errs.file = name;
+	p.errs.max = CONF_MAX_ERRORS;
 	p.dir = dir ? dir : ".";
 	c = p.conf = xcalloc(1, sizeof(*c));
 	c->max_infra = 3;
@@ -1517,9 +1468,9 @@ config_parse(const char *name, const char *dir, const char *text, char **cause)
 	free(macline);
 	free(copy);
 
-	if (p.nerrors > 0 || p.dropped > 0) {
+	if (errlist_any(&p.errs)) {
 		if (cause)
-			*cause = conf_errors_join(&p);
+			*cause = errlist_join(&p.errs);
 		parser_free(&p);
 		config_free(c);
 		return NULL;

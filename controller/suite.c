@@ -20,6 +20,7 @@
  * huge lines, thousands of sections) ends in errors within fixed limits.
  */
 #include "suite.h"
+#include "errlist.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -45,12 +46,6 @@ struct words {
 	size_t n;
 };
 
-struct suite_error {
-	int line;
-	size_t seq;
-	char *msg;
-};
-
 struct suite_key;
 
 /* The test being read. */
@@ -67,8 +62,7 @@ struct test_state {
 
 struct parser {
 	const char *file;
-	struct suite_error *errors;
-	size_t nerrors, errcap, dropped, seq;
+	struct errlist errs;
 	struct suite *suite;
 	size_t cap;
 	size_t *hash;           /* open addressing: test index + 1, 0 empty */
@@ -96,52 +90,9 @@ suite_err(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (p->nerrors >= SUITE_MAX_ERRORS) {
-		p->dropped++;
-		return;
-	}
-	if (p->nerrors == p->errcap) {
-		p->errcap = p->errcap ? p->errcap * 2 : 16;
-		p->errors = xrealloc(p->errors, p->errcap * sizeof(*p->errors));
-	}
 	va_start(ap, fmt);
-	p->errors[p->nerrors].msg = xvasprintf(fmt, ap);
+	errlist_vadd(&p->errs, line, fmt, ap);
 	va_end(ap);
-	p->errors[p->nerrors].line = line;
-	p->errors[p->nerrors].seq = p->seq++;
-	p->nerrors++;
-}
-
-static int
-suite_error_cmp(const void *a, const void *b)
-{
-	const struct suite_error *x = a, *y = b;
-
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* The errors in line order, one per line (caller frees). */
-static char *
-suite_errors_join(struct parser *p)
-{
-	struct buf b = {0};
-	size_t i;
-
-	qsort(p->errors, p->nerrors, sizeof(*p->errors), suite_error_cmp);
-	for (i = 0; i < p->nerrors; i++) {
-		if (i > 0)
-			buf_addc(&b, '\n');
-		if (p->errors[i].line > 0)
-			buf_printf(&b, "%s:%d: %s", p->file, p->errors[i].line,
-			    p->errors[i].msg);
-		else
-			buf_printf(&b, "%s: %s", p->file, p->errors[i].msg);
-	}
-	if (p->dropped)
-		buf_printf(&b, "\n%s: %zu more errors not shown", p->file, p->dropped);
-	return buf_steal(&b);
 }
 
 /* ---- words ---- */
@@ -870,6 +821,8 @@ suite_parse(const char *name, const char *text, char **cause)
 	memset(&p, 0, sizeof(p));
 	memset(&st, 0, sizeof(st));
 	p.file = name;
+	p.errs.file = name;
+	p.errs.max = SUITE_MAX_ERRORS;
 	p.suite = xcalloc(1, sizeof(*p.suite));
 	p.suite->path = xstrdup(name);
 	st.seen = xcalloc(NKEYS, sizeof(*st.seen));
@@ -912,18 +865,14 @@ suite_parse(const char *name, const char *text, char **cause)
 	free(copy);
 	free(p.hash);
 
-	if (p.nerrors > 0 || p.dropped > 0) {
-		size_t i;
-
+	if (errlist_any(&p.errs)) {
 		if (cause)
-			*cause = suite_errors_join(&p);
-		for (i = 0; i < p.nerrors; i++)
-			free(p.errors[i].msg);
-		free(p.errors);
+			*cause = errlist_join(&p.errs);
+		errlist_free(&p.errs);
 		suite_free(p.suite);
 		return NULL;
 	}
-	free(p.errors);
+	errlist_free(&p.errs);
 	return p.suite;
 }
 
