@@ -4,7 +4,10 @@
 # case checked for its exit code and its console lines.
 #
 # Usage: guest/check-qemu.sh [-j N] [CASE...]   (make guest-check-qemu)
-# Needs `make guest netboot` first. The results POST cases also need
+# Needs `make guest netboot` first. The aa64-* cases run the aarch64
+# builds under qemu-system-aarch64 and AAVMF (qemu-direct.sh --arch
+# aarch64); they are skipped when the aarch64 build is not there
+# (GUEST_ARCHES=x86_64). The results POST cases also need
 # python3 (a stand-in for farmd on 127.0.0.1, reached from QEMU's user
 # network as 10.0.2.2); without it they are skipped. Prints one line per
 # case and exits 1 when any failed.
@@ -15,6 +18,7 @@ build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 qd=$root/scripts/qemu-direct.sh
 bin=$build/guest/x86_64
+abin=$build/guest/aarch64
 jobs=2
 
 while [ $# -gt 0 ]; do
@@ -140,6 +144,54 @@ if [ -n "$port" ]; then
 		--net -e FARM_SERVER=http://192.0.2.1:80 -e FARM_JOB=1 \
 		-e FARM_TOKEN=t -e FARM_IP=10.0.2.15 -e FARM_NETMASK=255.255.255.0 \
 		"$bin/reporter.efi" pass:a
+fi
+
+# aarch64 (AAVMF on virt, TCG): no isa-debug-exit, so every code comes
+# from the EXIT: line; the PL011 comes from the device tree.
+aa64=(--arch aarch64)
+if [ -f "$abin/selftest.efi" ]; then
+	add aa64-selftest 0 '^PASS: selftest: argv\[0\] present$
+^INFO: selftest: argv\[0\] = BOOTAA64.EFI, argc = 1$
+^SUMMARY: 4 tests, 3 skipped$
+^EXIT: STATUS=1$' "${aa64[@]}" "$abin/selftest.efi"
+	add aa64-selftest-env 0 '^PASS: selftest: env: FARM_SUITE$
+^PASS: selftest: env: UTF$
+^INFO: selftest: argv\[0\] = selftest.efi, argc = 3$' \
+		"${aa64[@]}" -e FARM_SUITE=sample -e UTF=ü€ "$abin/selftest.efi" \
+		FARM_SUITE=sample UTF=ü€
+	add aa64-report-fail 1 '^PASS: works$
+^FAIL: broken thing$
+^SUMMARY: 2 tests, 1 unexpected failures$
+^EXIT: STATUS=3$' "${aa64[@]}" "$abin/reporter.efi" pass:works fail:broken_thing
+	add aa64-report-abort 63 '^ABORT: abort\(\) called$
+^EXIT: STATUS=127$' "${aa64[@]}" "$abin/reporter.efi" pass:before_abort abort
+	add aa64-exit-return 1 '^EXIT: STATUS=3$' \
+		"${aa64[@]}" -e FARM_EXIT=return "$abin/reporter.efi" fail:x
+	add aa64-memmap 0 '^PASS: memmap: descriptors do not overlap$
+^PASS: memmap: image in loader code$
+^SUMMARY: 7 tests$' "${aa64[@]}" "$abin/memmap.efi"
+	add aa64-memmap-ebs 0 '^PASS: memmap: ExitBootServices$
+^PASS: memmap: UART after ExitBootServices' "${aa64[@]}" "$abin/memmap.efi" ebs
+	add aa64-setvar-replace 1 '^PASS: selftest: env: KEEP$
+^INFO: selftest: OLD is not set$
+^FAIL: selftest: env: OLD$' \
+		"${aa64[@]}" -x 'setvar.efi OLD=1' -x 'setvar.efi A=1 EMPTY=' \
+		-x 'setvar.efi -k KEEP=%41%2f' "$abin/selftest.efi" KEEP=A/ EMPTY= OLD=1
+	if [ -n "$port" ]; then
+		# AAVMF's HTTP stack: the POST reaches the stand-in server (a
+		# token other than "post"'s, which post-body reads).
+		# shellcheck disable=SC2086
+		add aa64-post-403 0 '^farm: results POST failed: HTTP 403$
+^EXIT: STATUS=1$' "${aa64[@]}" --net $farm_env -e FARM_TOKEN=arm \
+			"$abin/reporter.efi" pass:a
+	fi
+	# ACPI instead of a device tree: the PL011 from SPCR, PSCI from the FADT
+	# (no "\r": the UART, not ConOut).
+	add aa64-acpi-ebs 0 '^PASS: memmap: ExitBootServices$
+^PASS: memmap: UART after ExitBootServices, [0-9]+ descriptors$
+^EXIT: STATUS=1$' "${aa64[@]}" --acpi "$abin/memmap.efi" ebs
+else
+	echo "skip aa64 cases: no $abin/selftest.efi (make guest netboot)"
 fi
 
 run_case() {

@@ -7,9 +7,12 @@
 #	$(BUILD)/guest/<arch>/tools/launch.efi  scripts/qemu-direct.sh's loader
 #
 # An arch is a folder guest/arch/<arch>/ with an arch.mk that says how to
-# compile and link for it (see guest/arch/x86_64/arch.mk).
+# compile and link for it (see guest/arch/x86_64/arch.mk). An arch.mk may
+# set GUEST_DEPS_<arch>: what must exist before anything is compiled for
+# it (aarch64: the arm64 gnu-efi sysroot it fetches). GUEST_ARCHES=x86_64
+# builds x86_64 alone.
 
-GUEST_ARCHES ?= x86_64
+GUEST_ARCHES ?= x86_64 aarch64
 
 GUEST_LIB_SRCS := string format printf console env argv args utf json \
 	percent report exit efi memmap malloc post netprobe
@@ -43,19 +46,23 @@ GUEST_CC_FLAGS_$(1) := $$(GUEST_CFLAGS) $$(GUEST_ARCH_CFLAGS_$(1)) \
 GUEST_LIB_OBJS_$(1) := $$(GUEST_LIB_SRCS:%=$$(GUEST_OUT_$(1))/obj/lib/%.o) \
 	$$(GUEST_ARCH_SRCS_$(1):%=$$(GUEST_OUT_$(1))/obj/arch/%.o)
 
-$$(GUEST_OUT_$(1))/obj/lib/%.o: guest/lib/%.c guest/guest.mk guest/arch/$(1)/arch.mk
+$$(GUEST_OUT_$(1))/obj/lib/%.o: guest/lib/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
+	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
-$$(GUEST_OUT_$(1))/obj/arch/%.o: guest/arch/$(1)/%.c guest/guest.mk guest/arch/$(1)/arch.mk
+$$(GUEST_OUT_$(1))/obj/arch/%.o: guest/arch/$(1)/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
+	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
-$$(GUEST_OUT_$(1))/obj/tests/%.o: guest/tests/%.c guest/guest.mk guest/arch/$(1)/arch.mk
+$$(GUEST_OUT_$(1))/obj/tests/%.o: guest/tests/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
+	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
-$$(GUEST_OUT_$(1))/obj/tools/%.o: guest/tools/%.c guest/guest.mk guest/arch/$(1)/arch.mk
+$$(GUEST_OUT_$(1))/obj/tools/%.o: guest/tools/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
+	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
@@ -64,14 +71,20 @@ $$(GUEST_OUT_$(1))/libguest.a: $$(GUEST_LIB_OBJS_$(1))
 	$$(GUEST_AR_$(1)) rcs $$@ $$^
 
 # A program: its object, the library and gnu-efi, linked as an ELF shared
-# object, then made a PE image.
-$$(GUEST_OUT_$(1))/obj/%.so: $$(GUEST_OUT_$(1))/obj/tests/%.o $$(GUEST_OUT_$(1))/libguest.a
+# object, then made a PE image. crt0 and the linker script are
+# prerequisites too (aarch64 builds its own); they are filtered out of $$^.
+GUEST_LINK_EXTRA_$(1) := $$(GUEST_CRT0_$(1)) $$(GUEST_LDS_$(1))
+$$(GUEST_OUT_$(1))/obj/%.so: $$(GUEST_OUT_$(1))/obj/tests/%.o $$(GUEST_OUT_$(1))/libguest.a \
+	$$(GUEST_LINK_EXTRA_$(1))
 	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$^ -lefi -lgnuefi
+		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
+		-lefi -lgnuefi
 
-$$(GUEST_OUT_$(1))/obj/tools/%.so: $$(GUEST_OUT_$(1))/obj/tools/%.o $$(GUEST_OUT_$(1))/libguest.a
+$$(GUEST_OUT_$(1))/obj/tools/%.so: $$(GUEST_OUT_$(1))/obj/tools/%.o $$(GUEST_OUT_$(1))/libguest.a \
+	$$(GUEST_LINK_EXTRA_$(1))
 	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$^ -lefi -lgnuefi
+		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
+		-lefi -lgnuefi
 
 $$(GUEST_OUT_$(1))/%.efi: $$(GUEST_OUT_$(1))/obj/%.so
 	$$(GUEST_OBJCOPY_$(1)) $$(GUEST_PE_SECTIONS) --target $$(GUEST_PE_$(1)) \
@@ -112,8 +125,10 @@ $(BUILD)/guest/unit/%.o: guest/lib/%.c guest/lib/guest.h guest/lib/libcflat.h
 $(GUEST_UNIT): guest/unit/test_lib.c $(GUEST_UNIT_OBJS)
 	$(CC) -std=c11 $(WARN) -O1 -g $(SAN) -o $@ $^
 
-guest-check: $(GUEST_UNIT)
+# GUEST_CHECK_EXTRA: an arch's own hosted checks (aarch64: test_fdt).
+guest-check: $(GUEST_UNIT) $(GUEST_CHECK_EXTRA)
 	$(GUEST_UNIT)
+	$(foreach t,$(GUEST_CHECK_EXTRA),$(t) &&) true
 
 # Every program, setvar.efi and the results POST under QEMU (about 2 min).
 guest-check-qemu: guest netboot

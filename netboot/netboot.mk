@@ -5,20 +5,25 @@
 #	$(BUILD)/netboot/boot.ipxe           copied, when netboot/boot.ipxe exists
 #
 # setvar.efi links the guest library's pure parts (strings, formatting,
-# UTF-16), not its entry point.
+# UTF-16), not its entry point. For aarch64 (guest/arch/aarch64/arch.mk)
+# that is build/netboot/aarch64/setvar.efi, with the arch's own crt0 and
+# linker script; GUEST_DEPS_<arch> (the arm64 sysroot) comes first.
 
 NETBOOT_OUT := $(BUILD)/netboot
 NETBOOT_PROGS := setvar
 
 # netboot_arch(arch): the rules for one architecture.
 define netboot_arch
-$$(NETBOOT_OUT)/$(1)/obj/%.o: netboot/%.c guest/guest.mk netboot/netboot.mk
+$$(NETBOOT_OUT)/$(1)/obj/%.o: netboot/%.c guest/guest.mk netboot/netboot.mk \
+	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
-$$(NETBOOT_OUT)/$(1)/obj/%.so: $$(NETBOOT_OUT)/$(1)/obj/%.o $$(GUEST_OUT_$(1))/libguest.a
+$$(NETBOOT_OUT)/$(1)/obj/%.so: $$(NETBOOT_OUT)/$(1)/obj/%.o $$(GUEST_OUT_$(1))/libguest.a \
+	$$(GUEST_LINK_EXTRA_$(1))
 	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$^ -lefi -lgnuefi
+		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
+		-lefi -lgnuefi
 
 $$(NETBOOT_OUT)/$(1)/%.efi: $$(NETBOOT_OUT)/$(1)/obj/%.so
 	$$(GUEST_OBJCOPY_$(1)) $$(GUEST_PE_SECTIONS) --target $$(GUEST_PE_$(1)) \

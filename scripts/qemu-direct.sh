@@ -16,6 +16,9 @@
 #                  the host is 10.0.2.2), without iPXE: OVMF's own network
 #                  stack, for the results POST
 #   -t SECONDS     give up after this long (default 60): exit 124
+#   --arch ARCH    x86_64 (the default) or aarch64: see "aarch64" below
+#   --acpi         aarch64: describe the machine by ACPI (QEMU's default)
+#                  instead of a device tree
 #
 # How the program is started: with no ARGS and no -e, the disk's
 # \EFI\BOOT\BOOTX64.EFI is the program itself, booted by OVMF's boot
@@ -28,6 +31,14 @@
 # at 0xf4, the serial port on stdout, no display, -no-reboot; QEMU_ARGS
 # adds more.
 #
+# aarch64: qemu-system-aarch64, virt with acpi=off (the firmware then gives
+# the program QEMU's device tree, where the library finds its PL011), -cpu
+# max, TCG, 256 MiB, AAVMF_CODE.fd and a temporary copy of AAVMF_VARS.fd
+# (AAVMF_CODE, AAVMF_VARS to change), the disk's BOOTAA64.EFI, and the
+# aarch64 builds of launch.efi and setvar.efi (--acpi: acpi=on, so AAVMF
+# gives ACPI tables and no device tree). arm has no isa-debug-exit:
+# the program's code always comes from its "EXIT: STATUS=" line.
+#
 # Exit status: the program's code, from isa-debug-exit (QEMU's status s is
 # (code << 1) | 1, so s >> 1), or from the program's "EXIT: STATUS=" line
 # when QEMU ended another way (a reset or firmware shutdown); 124 on the
@@ -39,13 +50,11 @@ GUID=97ef3e03-7329-4a6a-b9ba-6c1fdcc5f823
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$root/$build ;; esac
-launch_efi=$build/guest/x86_64/tools/launch.efi
-setvar_efi=$build/netboot/x86_64/setvar.efi
-ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
-ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+arch=x86_64
+acpi=off
 
 usage() {
-	echo "usage: $0 [-e NAME=VALUE]... [-x LINE]... [--shell] [--net] [-t SECONDS] APP.efi [ARGS...]" >&2
+	echo "usage: $0 [-e NAME=VALUE]... [-x LINE]... [--shell] [--net] [-t SECONDS] [--arch x86_64|aarch64] [--acpi] APP.efi [ARGS...]" >&2
 	exit 2
 }
 
@@ -61,17 +70,45 @@ while [ $# -gt 0 ]; do
 	--shell) shell=1; shift ;;
 	--net) net=1; shift ;;
 	-t) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
+	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
+	--acpi) acpi=on; shift ;;
 	--) shift; break ;;
 	-*) usage ;;
 	*) break ;;
 	esac
 done
 [ $# -ge 1 ] || usage
+
+# What each architecture boots with. debug_exit: QEMU has a test-exit
+# device whose status carries the code.
+case $arch in
+x86_64)
+	ovmf_code=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
+	ovmf_vars=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+	fw_pkg=ovmf
+	boot_name=BOOTX64.EFI
+	debug_exit=1
+	machine=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -machine q35)
+	;;
+aarch64)
+	ovmf_code=${AAVMF_CODE:-/usr/share/AAVMF/AAVMF_CODE.fd}
+	ovmf_vars=${AAVMF_VARS:-/usr/share/AAVMF/AAVMF_VARS.fd}
+	fw_pkg="qemu-efi-aarch64"
+	boot_name=BOOTAA64.EFI
+	debug_exit=0
+	machine=(qemu-system-aarch64 -accel "${QEMU_ACCEL:-tcg}"
+		-machine "virt,acpi=$acpi" -cpu max)
+	;;
+*) echo "qemu-direct: --arch $arch: not x86_64 or aarch64" >&2; exit 2 ;;
+esac
+launch_efi=$build/guest/$arch/tools/launch.efi
+setvar_efi=$build/netboot/$arch/setvar.efi
+
 app=$1
 shift
 [ -f "$app" ] || { echo "qemu-direct: $app: no such file" >&2; exit 2; }
 for f in "$ovmf_code" "$ovmf_vars"; do
-	[ -f "$f" ] || { echo "qemu-direct: $f missing (apt-get install ovmf)" >&2; exit 2; }
+	[ -f "$f" ] || { echo "qemu-direct: $f missing (apt-get install $fw_pkg)" >&2; exit 2; }
 done
 for v in "${vars[@]+"${vars[@]}"}"; do
 	case $v in
@@ -115,12 +152,12 @@ if [ $shell = 1 ]; then
 		printf '%s\r\n' "$name${*:+ $*}"
 	} > "$fat/startup.nsh"
 elif [ $# -eq 0 ] && [ ${#vars[@]} -eq 0 ] && [ ${#lines[@]} -eq 0 ]; then
-	cp "$app" "$fat/EFI/BOOT/BOOTX64.EFI"
+	cp "$app" "$fat/EFI/BOOT/$boot_name"
 else
 	for f in "$launch_efi" "$setvar_efi"; do
 		[ -f "$f" ] || { echo "qemu-direct: $f missing (make guest netboot)" >&2; exit 2; }
 	done
-	cp "$launch_efi" "$fat/EFI/BOOT/BOOTX64.EFI"
+	cp "$launch_efi" "$fat/EFI/BOOT/$boot_name"
 	cp "$setvar_efi" "$fat/setvar.efi"
 	{
 		if [ ${#vars[@]} -gt 0 ]; then
@@ -137,13 +174,15 @@ else
 	} > "$fat/launch.txt"
 fi
 
-qemu=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg}" -machine q35 -m 256
+qemu=("${machine[@]}" -m 256
 	-smp 1 -nodefaults -display none -no-reboot
 	-drive "if=pflash,format=raw,unit=0,readonly=on,file=$ovmf_code"
 	-drive "if=pflash,format=raw,unit=1,file=$tmp/vars.fd"
-	-drive "file=fat:rw:$fat,format=raw,if=virtio"
-	-device isa-debug-exit,iobase=0xf4,iosize=0x4
-	-chardev stdio,id=ser0,signal=off -serial chardev:ser0)
+	-drive "file=fat:rw:$fat,format=raw,if=virtio")
+if [ $debug_exit = 1 ]; then
+	qemu+=(-device isa-debug-exit,iobase=0xf4,iosize=0x4)
+fi
+qemu+=(-chardev stdio,id=ser0,signal=off -serial chardev:ser0)
 if [ $net = 1 ]; then
 	qemu+=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
 fi
@@ -160,7 +199,7 @@ exit_line=$(tr -d '\r' < "$tmp/out" | sed -n 's/^EXIT: STATUS=\(-\{0,1\}[0-9][0-
 if [ "$status" = 124 ] || { [ "$status" = 137 ] && [ "$ms" -ge $((timeout_s * 1000)) ]; }; then
 	code=124
 	why="timeout after ${timeout_s}s"
-elif [ $((status % 2)) = 1 ] && [ -s "$tmp/out" ]; then
+elif [ $debug_exit = 1 ] && [ $((status % 2)) = 1 ] && [ -s "$tmp/out" ]; then
 	code=$((status >> 1))
 	why="isa-debug-exit"
 elif [ "$status" = 0 ] && [ -n "$exit_line" ]; then

@@ -36,3 +36,4 @@ $(BUILD)/tests/foreign/foreign.efi: tests/e2e/foreign/foreign.c
 
 unit-tests: $(BUILD)/tests/foreign/foreign.efi
 unit-tests: $(BUILD)/guest/unit/test_lib
+unit-tests: $(BUILD)/guest/unit/test_fdt
