@@ -21,7 +21,9 @@ FARMD_MODS := util log loop errlist config suite db db_web http api api_web boot
               power_qemu power_cmd console results apps dnsmasq netlab proc lab metrics \
               webhook
 FARMD_OBJS := $(FARMD_MODS:%=$(BUILD)/controller/%.o) $(BUILD)/controller/farmd.o
-FARMCTL_OBJS := $(BUILD)/controller/farmctl.o $(BUILD)/controller/util.o
+FARMCTL_OBJS := $(BUILD)/controller/farmctl.o $(BUILD)/controller/util.o \
+                $(BUILD)/controller/suite.o $(BUILD)/controller/errlist.o \
+                $(BUILD)/controller/apps.o
 
 all: $(BUILD)/farmd $(BUILD)/farmctl guest netboot web
 

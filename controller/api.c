@@ -706,6 +706,138 @@ job_from_suite(const struct suite_test *t, const struct target *tg, char **args,
 	return 0;
 }
 
+/* A JSON object of strings as "KEY=VALUE" entries; -1 with *cause. */
+static int
+json_env(json_t *o, const char *field, char ***env, size_t *nenv, char **cause)
+{
+	const char *key;
+	json_t *ev;
+
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o)) {
+		*cause = xasprintf("%s: must be an object of strings", field);
+		return -1;
+	}
+	json_object_foreach(o, key, ev) {
+		char *kv;
+
+		if (!json_is_string(ev)) {
+			*cause = xasprintf("%s.%s: must be a string", field, key);
+			return -1;
+		}
+		kv = xasprintf("%s=%s", key, json_string_value(ev));
+		strings_add(env, nenv, kv);
+		free(kv);
+	}
+	return 0;
+}
+
+/* The "jobs" form of POST /api/v1/runs (farmctl schedule --suite): each
+ * entry names its test, its uploaded app, its machine, its arguments,
+ * environment and timeout. Every entry is checked; -1 with *cause naming
+ * jobs[i].field. */
+static int
+jobs_from_list(json_t *list, struct job **out, size_t *nout, char **cause)
+{
+	static const char *const known[] = { "test", "app", "name", "machine", "args",
+		"env", "timeout" };
+	struct job *jobs = NULL;
+	size_t n = 0, i, k;
+	json_t *e, *v;
+	const char *key;
+	char *why = NULL, field[64];
+
+	if (!json_is_array(list) || json_array_size(list) == 0 ||
+	    json_array_size(list) > 10000) {
+		*cause = xstrdup("jobs: must be an array of 1 to 10000 jobs");
+		return -1;
+	}
+	json_array_foreach(list, i, e) {
+		const struct machine_conf *m;
+		const char *test, *app, *name, *arch;
+		struct job *j;
+
+		if (!json_is_object(e)) {
+			*cause = xasprintf("jobs[%zu]: must be an object", i);
+			goto fail;
+		}
+		json_object_foreach(e, key, v) {
+			int ok = 0;
+
+			for (k = 0; k < ARRAY_SIZE(known); k++)
+				ok |= strcmp(key, known[k]) == 0;
+			if (!ok) {
+				*cause = xasprintf("jobs[%zu].%s: unknown field", i, key);
+				goto fail;
+			}
+		}
+		test = json_string_value(json_object_get(e, "test"));
+		app = json_string_value(json_object_get(e, "app"));
+		name = json_string_value(json_object_get(e, "name"));
+		if (test == NULL || *test == '\0' || strlen(test) > 128) {
+			*cause = xasprintf("jobs[%zu].test: a name of 1 to 128 bytes", i);
+			goto fail;
+		}
+		if (app == NULL || !apps_valid_sha(app) || apps_path(app) == NULL) {
+			*cause = xasprintf("jobs[%zu].app: not the sha256 of an uploaded app", i);
+			goto fail;
+		}
+		m = config_machine(A.conf,
+		    json_string_value(json_object_get(e, "machine")) ?
+		    json_string_value(json_object_get(e, "machine")) : "");
+		if (m == NULL) {
+			*cause = xasprintf("jobs[%zu].machine: no such machine in %s", i,
+			    A.conf->path);
+			goto fail;
+		}
+		arch = apps_arch_of(app);
+		if (arch && strcmp(arch, m->arch) != 0) {
+			*cause = xasprintf("jobs[%zu].app: it is an %s program; machine %s is"
+			    " %s", i, arch, m->name, m->arch);
+			goto fail;
+		}
+		if (name && boot_check_arg(name, &why) < 0) {
+			*cause = xasprintf("jobs[%zu].name: %s", i, why);
+			goto fail;
+		}
+		jobs = xrealloc(jobs, (n + 1) * sizeof(*jobs));
+		j = &jobs[n++];
+		memset(j, 0, sizeof(*j));
+		j->test = xstrdup(test);
+		j->app = xstrdup(app);
+		j->app_name = xstrdup(name ? name : test);
+		j->target_machine = xstrdup(m->name);
+		snprintf(field, sizeof(field), "jobs[%zu].args", i);
+		if (json_strings(json_object_get(e, "args"), field, &j->args, &j->nargs,
+		    cause) < 0)
+			goto fail;
+		snprintf(field, sizeof(field), "jobs[%zu].env", i);
+		if (json_env(json_object_get(e, "env"), field, &j->env, &j->nenv, cause) < 0)
+			goto fail;
+		if (schedule_check(j->args, j->nargs, j->env, j->nenv, &why) < 0) {
+			*cause = xasprintf("jobs[%zu].%s", i, why);
+			goto fail;
+		}
+		v = json_object_get(e, "timeout");
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 7 * 86400)) {
+			*cause = xasprintf("jobs[%zu].timeout: seconds in 1..604800", i);
+			goto fail;
+		}
+		j->timeout = v ? (int)json_integer_value(v) : m->job_timeout;
+	}
+	*out = jobs;
+	*nout = n;
+	return 0;
+fail:
+	free(why);
+	for (i = 0; i < n; i++)
+		job_clear(&jobs[i]);
+	free(jobs);
+	return -1;
+}
+
 /* POST /api/v1/runs: every job is checked before any is queued. */
 static void
 h_schedule(struct http_request *req, struct http_reply *rep)
@@ -731,7 +863,7 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 	}
 	json_object_foreach(root, key, v) {
 		static const char *const known[] = { "tests", "app", "name", "machines",
-			"tags", "args", "env", "timeout", "priority" };
+			"tags", "args", "env", "timeout", "priority", "jobs" };
 		int ok = 0;
 
 		for (i = 0; i < ARRAY_SIZE(known); i++)
@@ -751,25 +883,8 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 		if (json_strings(v, "args", &args, &nargs, &cause) < 0)
 			goto bad;
 	}
-	if ((v = json_object_get(root, "env")) != NULL) {
-		json_t *ev;
-
-		if (!json_is_object(v)) {
-			cause = xstrdup("env: must be an object of strings");
-			goto bad;
-		}
-		json_object_foreach(v, key, ev) {
-			char *kv;
-
-			if (!json_is_string(ev)) {
-				cause = xasprintf("env.%s: must be a string", key);
-				goto bad;
-			}
-			kv = xasprintf("%s=%s", key, json_string_value(ev));
-			strings_add(&env, &nenv, kv);
-			free(kv);
-		}
-	}
+	if (json_env(json_object_get(root, "env"), "env", &env, &nenv, &cause) < 0)
+		goto bad;
 	if ((v = json_object_get(root, "timeout")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > 7 * 86400) {
@@ -785,6 +900,18 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 			goto bad;
 		}
 		priority = json_integer_value(v);
+	}
+	if ((v = json_object_get(root, "jobs")) != NULL) {
+		if (json_object_get(root, "tests") || json_object_get(root, "app") ||
+		    json_object_get(root, "machines") || json_object_get(root, "tags") ||
+		    json_object_get(root, "args") || json_object_get(root, "env")) {
+			cause = xstrdup("jobs: give jobs alone (with priority), each with"
+			    " its own test, app, machine, args and env");
+			goto bad;
+		}
+		if (jobs_from_list(v, &jobs, &njobs, &cause) < 0)
+			goto bad;
+		goto queue;
 	}
 	if ((v = json_object_get(root, "app")) != NULL) {
 		app = json_string_value(v);
@@ -902,6 +1029,7 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 		}
 	}
 
+queue:
 	if (db_begin(A.db) < 0 || (run = db_run_create(A.db)) < 0) {
 		http_reply_error(rep, 500, "database error");
 		goto out;

@@ -16,6 +16,8 @@
  * timeout or was cancelled; 130 when Ctrl-C stops `schedule --wait` (the jobs
  * keep running on the farm).
  */
+#include "apps.h"
+#include "suite.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -60,6 +62,9 @@ enum {
 	OPT_REASON,
 	OPT_JUNIT,
 	OPT_TAP,
+	OPT_SUITE,
+	OPT_GROUP,
+	OPT_EFI_DIR,
 };
 
 /* What every command runs with: the global options and the HTTP handle. */
@@ -119,6 +124,9 @@ static const struct option schedule_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "priority", required_argument, NULL, OPT_PRIORITY },
 	{ "wait", no_argument, NULL, 'w' },
+	{ "suite", required_argument, NULL, OPT_SUITE },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "efi-dir", required_argument, NULL, OPT_EFI_DIR },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -174,7 +182,8 @@ static const struct option common_opts[] = {
 static const struct cmd_entry cmd_table[] = {
 	{
 		.name = "schedule",
-		.usage = "(--machine M | --tag K=V|WORD)... [--efi FILE [--name N]] "
+		.usage = "(--machine M | --tag K=V|WORD)... [--efi FILE [--name N] | "
+			 "--suite FILE [--group G] [--efi-dir DIR]] "
 			 "[--env K=V]... [--timeout S] [--priority P] [--wait] "
 			 "[TEST...] [-- ARGS...]",
 		.summary = "run tests, or an EFI app from your build tree, on machines",
@@ -191,7 +200,15 @@ static const struct cmd_entry cmd_table[] = {
 		    "  -w, --wait        follow the jobs to the end; exit 0 when all passed\n"
 		    "                    or skipped, 1 when one failed, 2 on error, infra,\n"
 		    "                    timeout or cancel; Ctrl-C stops waiting (130)\n"
-		    "  -- ARGS...        the test's arguments, replacing the suite's\n",
+		    "  -- ARGS...        the test's arguments, replacing the suite's\n"
+		    "      --suite FILE  a kvm-unit-tests unittests.cfg: every test of it\n"
+		    "                    (or of --group, or the TESTs named) on EVERY\n"
+		    "                    machine given or matching the tags, as one run;\n"
+		    "                    the binaries are uploaded from --efi-dir\n"
+		    "      --group G     only the suite's tests in group G (default: all\n"
+		    "                    but nodefault)\n"
+		    "      --efi-dir DIR where the suite's files are: DIR/<arch>/FILE or\n"
+		    "                    DIR/FILE (default: the suite's folder)\n",
 		.shortopts = "m:t:n:e:w",
 		.longopts = schedule_opts,
 		.lower = 0, .upper = -1, .dashdash = 1,
@@ -1700,12 +1717,243 @@ out:
 	return ret;
 }
 
+/* 1 when machine m (server JSON) has every tag in tags. */
+static int
+machine_has_tags(json_t *m, json_t *tags)
+{
+	json_t *want, *have;
+	size_t i, k;
+
+	json_array_foreach(tags, i, want) {
+		int found = 0;
+
+		json_array_foreach(json_object_get(m, "tags"), k, have)
+			found |= json_equal(want, have);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* The suite file for test t on arch: DIR/<arch>/FILE, else DIR/FILE, or
+ * NULL (caller frees). */
+static char *
+suite_file(const char *dir, const char *arch, const char *file)
+{
+	char *p = xasprintf("%s/%s/%s", dir, arch, file);
+
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
+	p = xasprintf("%s/%s", dir, file);
+	if (access(p, R_OK) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+/* The architecture of an EFI file from its PE header, or NULL. */
+static const char *
+file_arch(const char *path)
+{
+	char head[4096];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return NULL;
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	return apps_arch(head, n);
+}
+
+/* schedule --suite: one job per selected test per target machine, the
+ * binaries uploaded, as the "jobs" form of POST /api/v1/runs. Returns
+ * EXIT_OK and *out, or the exit status of an error it reported. */
+static int
+suite_request(struct ctl *ctl, const struct args *args, json_t **out)
+{
+	const char *path = args_get(args, OPT_SUITE), *group = args_get(args, OPT_GROUP);
+	const char *dir = args_get(args, OPT_EFI_DIR), *v, *eq;
+	json_t *machines = NULL, *targets = json_array(), *tags = json_array();
+	json_t *jobs = json_array(), *uploads = json_object(), *m, *req = NULL;
+	struct suite *suite;
+	char *cause = NULL, *sdir = NULL;
+	size_t i, k;
+	long long n;
+	int ret = EXIT_ERROR;
+
+	*out = NULL;
+	if (args_get(args, OPT_EFI) || args->nextra >= 0) {
+		json_decref(targets);
+		json_decref(tags);
+		json_decref(jobs);
+		json_decref(uploads);
+		return usage_error(ctl, "--suite takes its programs and arguments from"
+		    " the suite: no --efi and no -- ARGS with it");
+	}
+	suite = suite_load(path, &cause);
+	if (suite == NULL) {
+		ret = fail(ctl, "%s", cause);
+		goto out;
+	}
+	if (dir == NULL) {
+		const char *slash = strrchr(path, '/');
+
+		sdir = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup(".");
+		dir = sdir;
+	}
+	if (api_get(ctl, "/api/v1/machines", &machines, &cause) < 0) {
+		ret = fail(ctl, "%s", cause);
+		goto out;
+	}
+	for (i = 0; i < args->nopts; i++)
+		if (args->opts[i].opt == 't')
+			json_array_append_new(tags, json_string(args->opts[i].value));
+	json_array_foreach(json_object_get(machines, "machines"), i, m) {
+		int take = json_array_size(tags) > 0 && machine_has_tags(m, tags);
+
+		for (k = 0; k < args->nopts; k++)
+			if (args->opts[k].opt == 'm' &&
+			    strcmp(args->opts[k].value, jstr(m, "name")) == 0)
+				take = 1;
+		if (take)
+			json_array_append(targets, m);
+	}
+	for (k = 0; k < args->nopts; k++) {
+		int known = 0;
+
+		if (args->opts[k].opt != 'm')
+			continue;
+		json_array_foreach(json_object_get(machines, "machines"), i, m)
+			known |= strcmp(args->opts[k].value, jstr(m, "name")) == 0;
+		if (!known) {
+			ret = fail(ctl, "no machine %s on the server", args->opts[k].value);
+			goto out;
+		}
+	}
+	if (json_array_size(targets) == 0) {
+		ret = fail(ctl, "no machine matches: say where to run with --machine or"
+		    " --tag");
+		goto out;
+	}
+	json_array_foreach(targets, i, m) {
+		const char *arch = jstr(m, "arch"), *mname = jstr(m, "name");
+
+		for (k = 0; k < suite->ntests; k++) {
+			const struct suite_test *t = &suite->tests[k];
+			json_t *job, *env, *argv;
+			char *file;
+			const char *farch, *sha;
+			size_t a;
+			int named = args->argc == 0;
+
+			for (a = 0; a < (size_t)args->argc; a++)
+				named |= strcmp(args->argv[a], t->name) == 0;
+			if (!named || !suite_test_selected(t, args->argc ? "*" : group, arch))
+				continue;
+			file = suite_file(dir, arch, t->file);
+			if (file == NULL) {
+				ret = fail(ctl, "%s:%d: %s: no %s in %s/%s or %s", path, t->line,
+				    t->name, t->file, dir, arch, dir);
+				goto out;
+			}
+			farch = file_arch(file);
+			if (farch && strcmp(farch, arch) != 0) {
+				fprintf(stderr, "farmctl: %s: %s is an %s program; not run on %s"
+				    " (%s)\n", t->name, file, farch, mname, arch);
+				free(file);
+				continue;
+			}
+			if ((sha = json_string_value(json_object_get(uploads, file))) == NULL) {
+				char hash[65];
+
+				if (op_upload(ctl, file, hash, &cause) < 0) {
+					free(file);
+					ret = fail(ctl, "%s", cause);
+					goto out;
+				}
+				json_object_set_new(uploads, file, json_string(hash));
+				sha = json_string_value(json_object_get(uploads, file));
+			}
+			argv = json_array();
+			for (a = 0; a < t->nargs; a++)
+				json_array_append_new(argv, json_string(t->args[a]));
+			env = json_object();
+			for (a = 0; a < t->nenv; a++) {
+				eq = strchr(t->env[a], '=');
+				json_object_setn_new(env, t->env[a], (size_t)(eq - t->env[a]),
+				    json_string(eq + 1));
+			}
+			for (a = 0; a < args->nopts; a++) {
+				v = args->opts[a].value;
+				if (args->opts[a].opt != 'e')
+					continue;
+				if ((eq = strchr(v, '=')) == NULL || eq == v) {
+					json_decref(argv);
+					json_decref(env);
+					free(file);
+					ret = usage_error(ctl, "bad --env '%s': want KEY=VALUE", v);
+					goto out;
+				}
+				json_object_setn_new(env, v, (size_t)(eq - v), json_string(eq + 1));
+			}
+			job = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "test", t->name, "app",
+			    sha, "name", strrchr(file, '/') ? strrchr(file, '/') + 1 : file,
+			    "machine", mname, "args", argv, "env", env);
+			if ((v = args_get(args, OPT_TIMEOUT)) != NULL &&
+			    parse_int(v, 1, INT_MAX, &n) == 0)
+				json_object_set_new(job, "timeout", json_integer(n));
+			else if (t->timeout > 0)
+				json_object_set_new(job, "timeout", json_integer(t->timeout));
+			json_array_append_new(jobs, job);
+			free(file);
+		}
+	}
+	if (json_array_size(jobs) == 0) {
+		ret = fail(ctl, "%s: no test%s%s runs on those machines", path,
+		    group ? " of group " : "", group ? group : "");
+		goto out;
+	}
+	req = json_pack("{s:O}", "jobs", jobs);
+	if ((v = args_get(args, OPT_PRIORITY)) != NULL) {
+		if (parse_int(v, INT_MIN, INT_MAX, &n) < 0) {
+			ret = usage_error(ctl, "bad --priority '%s': want an integer", v);
+			goto out;
+		}
+		json_object_set_new(req, "priority", json_integer(n));
+	}
+	*out = req;
+	req = NULL;
+	ret = EXIT_OK;
+out:
+	json_decref(req);
+	json_decref(machines);
+	json_decref(targets);
+	json_decref(tags);
+	json_decref(jobs);
+	json_decref(uploads);
+	suite_free(suite);
+	free(sdir);
+	free(cause);
+	return ret;
+}
+
 static int
 cmd_schedule_exec(struct ctl *ctl, struct args *args)
 {
 	json_t *req;
 	int ret;
 
+	if (args_get(args, OPT_SUITE) != NULL) {
+		if ((ret = suite_request(ctl, args, &req)) != EXIT_OK)
+			return ret;
+		ret = op_schedule(ctl, req, NULL, args_get(args, 'w') != NULL);
+		json_decref(req);
+		return ret;
+	}
+	if (args_get(args, OPT_GROUP) || args_get(args, OPT_EFI_DIR))
+		return usage_error(ctl, "--group and --efi-dir go with --suite");
 	if ((ret = schedule_request(ctl, args, &req)) != EXIT_OK)
 		return ret;
 	ret = op_schedule(ctl, req, args_get(args, OPT_EFI), args_get(args, 'w') != NULL);

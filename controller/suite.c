@@ -950,7 +950,8 @@ in_groups(const struct suite_test *t, const char *group)
 int
 suite_test_selected(const struct suite_test *t, const char *group, const char *arch)
 {
-	if (group == NULL ? in_groups(t, "nodefault") : !in_groups(t, group))
+	if (group == NULL ? in_groups(t, "nodefault") :
+	    strcmp(group, "*") != 0 && !in_groups(t, group))
 		return 0;
 	if (arch != NULL && t->arch != NULL) {
 		const char *a = arch_name(arch);

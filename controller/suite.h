@@ -52,7 +52,7 @@ void suite_free(struct suite *);
 const struct suite_test *suite_find(const struct suite *, const char *name);
 
 /* 1 when the test belongs to group (NULL group: the default set, every test
- * not in "nodefault") and can run on arch (NULL: any). */
+ * not in "nodefault"; "*": any test) and can run on arch (NULL: any). */
 int suite_test_selected(const struct suite_test *, const char *group, const char *arch);
 
 #endif
