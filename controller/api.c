@@ -112,6 +112,8 @@ job_json(const struct job *j, int with_cases)
 	    json_null());
 	json_object_set_new(o, "log_size", json_integer(j->log_size));
 	json_object_set_new(o, "attempt", json_integer(j->attempt));
+	json_object_set_new(o, "smp", j->smp ? json_integer(j->smp) : json_null());
+	json_object_set_new(o, "memory", j->memory ? json_integer(j->memory) : json_null());
 	json_object_set_new(o, "retry_of", j->retry_of > 0 ? json_integer(j->retry_of) :
 	    json_null());
 	if (with_cases)
@@ -700,6 +702,8 @@ job_from_suite(const struct suite_test *t, const struct target *tg, char **args,
 	for (a = 0; a < nenv; a++)
 		strings_add(&j->env, &j->nenv, env[a]);
 	j->timeout = timeout ? timeout : t->timeout ? t->timeout : tg->timeout;
+	j->smp = t->smp;
+	j->memory = t->memory;
 	j->target_machine = tg->machine ? xstrdup(tg->machine) : NULL;
 	for (a = 0; a < tg->ntags; a++)
 		strings_add(&j->tags, &j->ntags, tg->tags[a]);
@@ -741,7 +745,7 @@ static int
 jobs_from_list(json_t *list, struct job **out, size_t *nout, char **cause)
 {
 	static const char *const known[] = { "test", "app", "name", "machine", "args",
-		"env", "timeout" };
+		"env", "timeout", "smp", "memory" };
 	struct job *jobs = NULL;
 	size_t n = 0, i, k;
 	json_t *e, *v;
@@ -826,6 +830,20 @@ jobs_from_list(json_t *list, struct job **out, size_t *nout, char **cause)
 			goto fail;
 		}
 		j->timeout = v ? (int)json_integer_value(v) : m->job_timeout;
+		v = json_object_get(e, "smp");
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 1024)) {
+			*cause = xasprintf("jobs[%zu].smp: CPUs in 1..1024", i);
+			goto fail;
+		}
+		j->smp = v ? (int)json_integer_value(v) : 0;
+		v = json_object_get(e, "memory");
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 16 ||
+		    json_integer_value(v) > (1 << 20))) {
+			*cause = xasprintf("jobs[%zu].memory: MiB in 16..1048576", i);
+			goto fail;
+		}
+		j->memory = v ? (int)json_integer_value(v) : 0;
 	}
 	*out = jobs;
 	*nout = n;

@@ -45,7 +45,8 @@ static const char schema[] =
     " timeout INTEGER NOT NULL, state TEXT NOT NULL, result TEXT,"
     " exit_code INTEGER, reason TEXT, queued_at INTEGER, started_at INTEGER,"
     " finished_at INTEGER, boot_ms INTEGER, log_size INTEGER NOT NULL DEFAULT 0,"
-    " token_hash TEXT, attempt INTEGER NOT NULL DEFAULT 1, retry_of INTEGER);"
+    " token_hash TEXT, attempt INTEGER NOT NULL DEFAULT 1, retry_of INTEGER,"
+    " smp INTEGER NOT NULL DEFAULT 0, memory INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state, priority DESC, id);"
     "CREATE INDEX IF NOT EXISTS jobs_run ON jobs(run);"
     "CREATE INDEX IF NOT EXISTS jobs_machine ON jobs(machine, id);"
@@ -64,13 +65,17 @@ static const char schema[] =
 static const char *const migrations[] = {
 	/* 1 -> 2: a retried job names the job it retries. */
 	"ALTER TABLE jobs ADD COLUMN retry_of INTEGER;",
+	/* 2 -> 3: a test's -smp and -m for QEMU machines. */
+	"ALTER TABLE jobs ADD COLUMN smp INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN memory INTEGER NOT NULL DEFAULT 0;",
 };
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 static const char job_cols[] =
     "id, run, test, app, app_name, args, env, target_machine, tags, machine,"
     " priority, timeout, state, result, exit_code, reason, queued_at,"
-    " started_at, finished_at, boot_ms, log_size, token_hash, attempt, retry_of";
+    " started_at, finished_at, boot_ms, log_size, token_hash, attempt, retry_of,"
+    " smp, memory";
 
 /* Logs the connection's last error for what was being done. */
 static int
@@ -508,6 +513,8 @@ job_bind(sqlite3_stmt *st, const struct job *j)
 		sqlite3_bind_int64(st, 23, j->retry_of);
 	else
 		sqlite3_bind_null(st, 23);
+	sqlite3_bind_int(st, 24, j->smp);
+	sqlite3_bind_int(st, 25, j->memory);
 	free(args);
 	free(env);
 	free(tags);
@@ -550,6 +557,8 @@ job_read(sqlite3_stmt *st, struct job *j)
 	free(s);
 	j->attempt = sqlite3_column_int(st, 22);
 	j->retry_of = sqlite3_column_int64(st, 23);
+	j->smp = sqlite3_column_int(st, 24);
+	j->memory = sqlite3_column_int(st, 25);
 }
 
 int
@@ -559,7 +568,8 @@ db_job_insert(struct db *db, struct job *j)
 	    "INSERT INTO jobs (run, test, app, app_name, args, env, target_machine,"
 	    " tags, machine, priority, timeout, state, result, exit_code, reason,"
 	    " queued_at, started_at, finished_at, boot_ms, log_size, token_hash,"
-	    " attempt, retry_of) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+	    " attempt, retry_of, smp, memory)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
 
 	if (st == NULL)
 		return -1;
@@ -578,12 +588,12 @@ db_job_save(struct db *db, const struct job *j)
 	    " target_machine=?, tags=?, machine=?, priority=?, timeout=?, state=?,"
 	    " result=?, exit_code=?, reason=?, queued_at=?, started_at=?,"
 	    " finished_at=?, boot_ms=?, log_size=?, token_hash=?, attempt=?,"
-	    " retry_of=? WHERE id=?");
+	    " retry_of=?, smp=?, memory=? WHERE id=?");
 
 	if (st == NULL)
 		return -1;
 	job_bind(st, j);
-	sqlite3_bind_int64(st, 24, j->id);
+	sqlite3_bind_int64(st, 26, j->id);
 	return db_step_done(db, st, "job save");
 }
 

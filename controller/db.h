@@ -38,6 +38,8 @@ struct job {
 	char token_hash[65];
 	int attempt;            /* 1, or 2 for the retry after an infra result */
 	long long retry_of;     /* the job this one retries, 0 when none */
+	int smp;                /* the test's -smp / -m for QEMU machines, */
+	int memory;             /*   MiB; 0: the machine's */
 };
 
 void job_clear(struct job *);

@@ -1906,6 +1906,10 @@ suite_request(struct ctl *ctl, const struct args *args, json_t **out)
 				json_object_set_new(job, "timeout", json_integer(n));
 			else if (t->timeout > 0)
 				json_object_set_new(job, "timeout", json_integer(t->timeout));
+			if (t->smp > 0)
+				json_object_set_new(job, "smp", json_integer(t->smp));
+			if (t->memory > 0)
+				json_object_set_new(job, "memory", json_integer(t->memory));
 			json_array_append_new(jobs, job);
 			free(file);
 		}

@@ -74,6 +74,7 @@ struct machine {
 	long long health_job;   /* the health check it must pass, 0 when none */
 	int want_maintenance;   /* go to maintenance when the current job ends */
 	char why[256];          /* why health is failing */
+	int boot_smp, boot_mem; /* the sizes of the current boot (0: machine's) */
 };
 
 static struct {
@@ -238,6 +239,8 @@ job_retry(const struct job *j)
 	r.target_machine = j->target_machine ? xstrdup(j->target_machine) : NULL;
 	r.priority = j->priority;
 	r.timeout = j->timeout;
+	r.smp = j->smp;
+	r.memory = j->memory;
 	snprintf(r.state, sizeof(r.state), "queued");
 	r.exit_code = -1;
 	r.boot_ms = -1;
@@ -540,6 +543,7 @@ static void
 job_assign(struct machine *m, struct job *j, int warm)
 {
 	struct rjob *rj = xcalloc(1, sizeof(*rj));
+	struct power_opts opts = {0};
 	unsigned char raw[32];
 	char *cause = NULL;
 
@@ -573,7 +577,11 @@ job_assign(struct machine *m, struct job *j, int warm)
 	}
 	db_job_save(S.db, &rj->j);
 	machine_stage(m, ST_BOOT, (int64_t)m->conf->boot_timeout * 1000);
-	if (power_on(m->power, NULL, &cause) < 0) {
+	opts.cpus = rj->j.smp > 0 ? (unsigned)rj->j.smp : 0;
+	opts.memory = rj->j.memory > 0 ? (unsigned)rj->j.memory : 0;
+	m->boot_smp = rj->j.smp;
+	m->boot_mem = rj->j.memory;
+	if (power_on(m->power, &opts, &cause) < 0) {
 		char *why = xasprintf("power on failed: %s", cause);
 
 		log_warnx("machine %s: %s", m->conf->name, why);
@@ -618,14 +626,16 @@ job_fits(const struct job *j, const struct machine *m)
 	return 1;
 }
 
-/* The first queued job machine m can take, or -1. */
+/* The first queued job machine m can take, or -1. warm: m is running and
+ * the job would reuse this boot, so its -smp/-m must be the boot's. */
 static int
-sched_pick(struct job *q, size_t n, const struct machine *m)
+sched_pick(struct job *q, size_t n, const struct machine *m, int warm)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (q[i].id && job_fits(&q[i], m))
+		if (q[i].id && job_fits(&q[i], m) && (!warm ||
+		    (q[i].smp == m->boot_smp && q[i].memory == m->boot_mem)))
 			return (int)i;
 	return -1;
 }
@@ -647,7 +657,7 @@ sched_dispatch(void *arg)
 		if (m->job || (m->state != MS_IDLE &&
 		    !(m->state == MS_MAINTENANCE && m->health_job)))
 			continue;
-		k = sched_pick(q, n, m);
+		k = sched_pick(q, n, m, 0);
 		if (k >= 0)
 			job_assign(m, &q[k], 0);
 	}
@@ -808,7 +818,7 @@ sched_boot_done(const char *mac, const char *job, const char *token, const char 
 	/* Warm chaining: the next job that fits runs without a reboot. */
 	if (!m->want_maintenance && strcmp(m->health, "failing") != 0 &&
 	    db_jobs_queued(S.db, &q, &n) == 0 &&
-	    (k = sched_pick(q, n, m)) >= 0) {
+	    (k = sched_pick(q, n, m, 1)) >= 0) {
 		char *s;
 
 		rjob_free(m->job);

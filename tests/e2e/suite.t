@@ -35,6 +35,17 @@ ok $? "named tests of the suite, failing and aborting: farmctl exits 2 (an error
     [ "$(echo "$out" | jq '[.jobs[] | select(.test == "report-abort" and .result == "error")] | length')" = 2 ]
 ok $? "report-fail is fail and report-abort is error, on both machines"
 
+cat >"$T/sized.cfg" <<'CFG'
+[sized]
+file = selftest.efi
+extra_params = -smp 2 -m 320 -append 'FARM_SIZED=yes'
+env = FARM_SIZED=yes
+CFG
+out=$(farmctl --json schedule --suite "$T/sized.cfg" --efi-dir "$BUILD/guest" --machine vm-x86 --wait)
+ok $? "a suite test with -smp 2 -m 320 passes"
+head -1 "$T/state/machines/vm-x86/qemu.log" | grep -q -- '-m 320 -smp 2'
+ok $? "and QEMU was started with them: $(head -1 "$T/state/machines/vm-x86/qemu.log" | grep -o -- '-m [0-9]* -smp [0-9]*')"
+
 out=$(farmctl schedule --suite "$REPO/guest/unittests.cfg" --efi-dir /nonexistent --tag fast 2>&1)
 [ $? = 2 ] && echo "$out" | grep -q 'unittests.cfg:[0-9]*: selftest: no selftest.efi'
 ok $? "a missing binary is named with the suite's file:line: $(echo "$out" | head -1)"
