@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "db.h"
@@ -265,6 +266,63 @@ test_machines_and_reopen(void **state)
 	db_close(db);
 }
 
+/* A database of schema version 1 (the first release) opens, is brought up
+ * to date, and keeps its rows. */
+static void
+test_migration(void **state)
+{
+	char old[300];
+	sqlite3 *h;
+	struct db *db;
+	struct job j;
+	char *cause = NULL;
+
+	(void)state;
+	snprintf(old, sizeof(old), "%s/v1.db", dir);
+	assert_int_equal(sqlite3_open(old, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h,
+	    "CREATE TABLE runs (id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL);"
+	    "CREATE TABLE jobs (id INTEGER PRIMARY KEY, run INTEGER NOT NULL,"
+	    " test TEXT NOT NULL, app TEXT NOT NULL, app_name TEXT NOT NULL,"
+	    " args TEXT NOT NULL, env TEXT NOT NULL, target_machine TEXT,"
+	    " tags TEXT NOT NULL, machine TEXT, priority INTEGER NOT NULL,"
+	    " timeout INTEGER NOT NULL, state TEXT NOT NULL, result TEXT,"
+	    " exit_code INTEGER, reason TEXT, queued_at INTEGER, started_at INTEGER,"
+	    " finished_at INTEGER, boot_ms INTEGER, log_size INTEGER NOT NULL DEFAULT 0,"
+	    " token_hash TEXT, attempt INTEGER NOT NULL DEFAULT 1);"
+	    "INSERT INTO runs VALUES (1, 5);"
+	    "INSERT INTO jobs (id, run, test, app, app_name, args, env, tags, priority,"
+	    " timeout, state, result, exit_code) VALUES (7, 1, 'old', 'ab', 'old.efi',"
+	    " '[\"x\"]', '[]', '[]', 0, 60, 'done', 'pass', 0);"
+	    "PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+
+	db = db_open(old, &cause);
+	assert_non_null(db);
+	assert_int_equal(db_job_get(db, 7, &j), 1);
+	assert_string_equal(j.test, "old");
+	assert_string_equal(j.result, "pass");
+	assert_string_equal(j.args[0], "x");
+	assert_int_equal(j.retry_of, 0);
+	assert_int_equal(j.smp, 0);
+	j.smp = 2;
+	j.retry_of = 3;
+	assert_int_equal(db_job_save(db, &j), 0);
+	job_clear(&j);
+	db_close(db);
+	db = db_open(old, &cause);
+	assert_int_equal(db_job_get(db, 7, &j), 1);
+	assert_int_equal(j.smp, 2);
+	assert_int_equal(j.retry_of, 3);
+	job_clear(&j);
+	db_close(db);
+	unlink(old);
+	snprintf(old, sizeof(old), "%s/v1.db-wal", dir);
+	unlink(old);
+	snprintf(old, sizeof(old), "%s/v1.db-shm", dir);
+	unlink(old);
+}
+
 static void
 test_bad_path(void **state)
 {
@@ -286,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_filters),
 		cmocka_unit_test(test_testcases),
 		cmocka_unit_test(test_machines_and_reopen),
+		cmocka_unit_test(test_migration),
 		cmocka_unit_test(test_bad_path),
 	};
 	int rc;
