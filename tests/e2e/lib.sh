@@ -109,7 +109,9 @@ boot_timeout = 120
 tags = fast smoke
 ${1:-}
 CONF
-	in_ns "$BUILD/farmd" -v -c "$T/farm.conf" >"$T/farmd.log" 2>&1 &
+	# Not through in_ns: a backgrounded function is a subshell and $! would
+	# be its PID, not farmd's. ip netns exec execs farmd in place.
+	ip netns exec "$NS" "$BUILD/farmd" -v -c "$T/farm.conf" >"$T/farmd.log" 2>&1 &
 	FARMD_PID=$!
 	for _ in $(seq 1 100); do
 		grep -q 'ready:' "$T/farmd.log" && return 0
