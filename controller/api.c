@@ -1206,6 +1206,8 @@ static const struct http_route api_routes[] = {
 	{ "GET", "/ipxe/*", h_ipxe, 0, 0 },
 	{ "GET", "/ipxe/*/done", h_ipxe_done, 0, 0 },
 	{ "GET", "/netboot/*/*", h_netboot, 0, 0 },
+	/* UEFI HTTP boot asks the size of the file with HEAD first. */
+	{ "HEAD", "/netboot/*/*", h_netboot, 0, 0 },
 	{ "GET", "/apps/*", h_app, 0, 0 },
 	{ "POST", "/api/v1/jobs/*/results", h_results, RESULTS_MAX_BODY, 0 },
 	{ "GET", "/api/v1/machines", h_machines, 0, 0 },
