@@ -1,0 +1,580 @@
+/*
+ * farmboot.c - farm's own UEFI HTTP loader, for firmware without iPXE
+ * (DESIGN.md, boot contract step 4).
+ *
+ *	farmboot.efi [http://SERVER[:PORT]]
+ *
+ * The server is the URL in LoadOptions when one is given, else the scheme,
+ * host and port of the URI the firmware HTTP-booted this image from (the
+ * URI node of its device path). The loader then loops:
+ *
+ *	GET <server>/farmboot/<mac>        -> a script (farmboot_script.c)
+ *	  idle     return to the firmware (its next boot option)
+ *	  poll N   wait N seconds, ask again
+ *	  job      clear the farm's EFI variables and set the script's (plus
+ *	           FARM_IP, FARM_NETMASK, FARM_GATEWAY: the address this
+ *	           loader uses); fetch the DTB and install it as the
+ *	           device-tree configuration table; fetch the app,
+ *	           LoadImage it from memory and StartImage it with
+ *	           "<name> <arg>..." as LoadOptions; then
+ *	GET <done>&rc=<hex EFI status>     -> the next script
+ *
+ * A script that does not parse, or a step of the job that fails, is
+ * reported on the console ("farmboot: line N: ..." / "farmboot: job N:
+ * ...") and to the done URL with "&stage=setup". When no answer comes,
+ * the loader asks <server>/farmboot/<mac> again after RETRY_S seconds, up
+ * to RETRY_MAX times in a row, then returns to the firmware. Every GET is
+ * bounded (farmboot_net.c). One line per step goes to ConOut, which the
+ * firmware copies to the serial console.
+ *
+ * The variables follow setvar.efi's rules: UTF-16LE without a NUL,
+ * volatile, boot-service and runtime access, the farm's GUID; an empty
+ * value is one NUL code unit.
+ */
+#include "farmboot.h"
+#include "uefi.h"
+
+#define SCRIPT_MAX	(64 * 1024)
+#define APP_MAX		(64 * 1024 * 1024)
+#define DTB_MAX		(2 * 1024 * 1024)
+#define SCRIPT_MS	10000		/* the deadline of a script GET */
+#define FILE_MS		120000		/* of an app or DTB GET */
+#define DHCP_MS		15000
+#define RETRY_S		3
+#define RETRY_MAX	5
+#define DELETE_MAX	1024
+#define FDT_MAGIC	0xd00dfeed
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+
+/*
+ * The guest library's globals (efi.c), defined here so that the library's
+ * own efi_main() is not linked in: netprobe.c reads efi_bs.
+ */
+EFI_HANDLE efi_image_handle;
+EFI_SYSTEM_TABLE *efi_system_table;
+EFI_BOOT_SERVICES *efi_bs;
+EFI_RUNTIME_SERVICES *efi_rs;
+EFI_LOADED_IMAGE *efi_loaded_image;
+
+static EFI_GUID farm_guid = FARM_VAR_GUID_INIT;
+
+/* What one pass of the loop reports to done. */
+struct outcome {
+	EFI_STATUS rc;
+	bool setup;		/* the job never started: &stage=setup */
+};
+
+void fb_say(const char *fmt, ...)
+{
+	char buf[384];
+	CHAR16 wbuf[400];
+	size_t i, n = 0;
+	va_list ap;
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "farmboot: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + len, sizeof(buf) - (size_t)len, fmt, ap);
+	va_end(ap);
+	for (i = 0; buf[i] && n + 3 < ARRAY_SIZE(wbuf); i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		wbuf[n++] = c < 0x20 || c >= 0x7f ? '?' : c;
+	}
+	wbuf[n++] = '\r';
+	wbuf[n++] = '\n';
+	wbuf[n] = 0;
+	efi_system_table->ConOut->OutputString(efi_system_table->ConOut, wbuf);
+}
+
+/* Keeps "scheme://host[:port]" of url in out[size]; 0 or -1. */
+static int url_base(const char *url, char *out, size_t size)
+{
+	const char *h = strstr(url, "://"), *end;
+	size_t n;
+
+	if (!h || (strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "https://", 8) != 0))
+		return -1;
+	end = strchr(h + 3, '/');
+	n = end ? (size_t)(end - url) : strlen(url);
+	if (n == (size_t)(h + 3 - url) || n >= size)
+		return -1;
+	memcpy(out, url, n);
+	out[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (out[i] <= ' ' || out[i] >= 0x7f)
+			return -1;
+	}
+	return 0;
+}
+
+/* The server from LoadOptions ("farmboot.efi http://..."); 0 or -1. */
+static int server_from_options(char *out, size_t size)
+{
+	EFI_LOADED_IMAGE *li = efi_loaded_image;
+	char line[FB_URL_MAX], *argv[8];
+	int argc;
+
+	if (!li->LoadOptions || li->LoadOptionsSize < sizeof(CHAR16))
+		return -1;
+	utf16_to_utf8(li->LoadOptions, li->LoadOptionsSize / sizeof(CHAR16),
+	    line, sizeof(line));
+	argc = args_split(line, argv, ARRAY_SIZE(argv));
+	for (int i = 0; i < argc; i++) {
+		if (strstr(argv[i], "://"))
+			return url_base(argv[i], out, size);
+	}
+	return -1;
+}
+
+/* The server from the URI node of a device path; 0 or -1. */
+static int server_from_path(EFI_DEVICE_PATH *dp, char *out, size_t size)
+{
+	char uri[FB_URL_MAX];
+
+	for (; dp && !IsDevicePathEnd(dp); dp = NextDevicePathNode(dp)) {
+		size_t n = DevicePathNodeLength(dp);
+
+		if (DevicePathType(dp) != MESSAGING_DEVICE_PATH ||
+		    DevicePathSubType(dp) != MSG_URI_DP || n <= 4)
+			continue;
+		n -= 4;
+		if (n >= sizeof(uri))
+			return -1;
+		memcpy(uri, (char *)dp + 4, n);
+		uri[n] = '\0';
+		return url_base(uri, out, size);
+	}
+	return -1;
+}
+
+/* Where the loader came from: LoadOptions, else its device path's URI. */
+static int find_server(char *out, size_t size)
+{
+	EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
+	EFI_DEVICE_PATH *dp;
+
+	if (server_from_options(out, size) == 0)
+		return 0;
+	if (efi_loaded_image->DeviceHandle &&
+	    efi_bs->HandleProtocol(efi_loaded_image->DeviceHandle, &dp_guid,
+	    (void **)&dp) == EFI_SUCCESS && server_from_path(dp, out, size) == 0)
+		return 0;
+	return server_from_path(efi_loaded_image->FilePath, out, size);
+}
+
+/*
+ * Deletes every variable under the farm's GUID. Names are gathered first:
+ * deleting while walking would lose GetNextVariableName's place.
+ */
+static EFI_STATUS vars_clear(void)
+{
+	CHAR16 **names = NULL, *name = NULL, *bigger;
+	UINTN cap = 256 * sizeof(CHAR16), size;
+	EFI_GUID guid;
+	EFI_STATUS s;
+	size_t n = 0, i;
+
+	names = pool_alloc(DELETE_MAX * sizeof(*names));
+	name = pool_alloc(cap);
+	if (!names || !name) {
+		s = EFI_OUT_OF_RESOURCES;
+		goto out;
+	}
+	name[0] = 0;
+	while (n < DELETE_MAX) {
+		size = cap;
+		s = efi_rs->GetNextVariableName(&size, name, &guid);
+		if (s == EFI_BUFFER_TOO_SMALL && size > cap) {
+			bigger = pool_alloc(size);
+			if (!bigger) {
+				s = EFI_OUT_OF_RESOURCES;
+				goto out;
+			}
+			memcpy(bigger, name, cap);
+			pool_free(name);
+			name = bigger;
+			cap = size;
+			continue;
+		}
+		if (s == EFI_NOT_FOUND)
+			break;
+		if (s != EFI_SUCCESS)
+			goto out;
+		if (memcmp(&guid, &farm_guid, sizeof(guid)) != 0)
+			continue;
+		names[n] = pool_alloc(size);
+		if (!names[n]) {
+			s = EFI_OUT_OF_RESOURCES;
+			goto out;
+		}
+		memcpy(names[n], name, size);
+		n++;
+	}
+	s = EFI_SUCCESS;
+	for (i = 0; i < n; i++) {
+		EFI_STATUS d = efi_rs->SetVariable(names[i], &farm_guid, 0, 0, NULL);
+
+		if (d != EFI_SUCCESS && d != EFI_NOT_FOUND && s == EFI_SUCCESS)
+			s = d;
+	}
+out:
+	for (i = 0; i < n; i++)
+		pool_free(names[i]);
+	pool_free(names);
+	pool_free(name);
+	return s;
+}
+
+/* Sets one variable as setvar.efi would. */
+static EFI_STATUS var_set(const char *name, const char *value)
+{
+	const UINT32 attrs = EFI_VARIABLE_BOOTSERVICE_ACCESS |
+	    EFI_VARIABLE_RUNTIME_ACCESS;
+	CHAR16 wname[130], *wvalue;
+	size_t nlen = strlen(name);
+	long units = utf8_to_utf16(value, strlen(value), NULL, 0);
+	EFI_STATUS s;
+
+	if (nlen >= ARRAY_SIZE(wname) || units < 0)
+		return EFI_INVALID_PARAMETER;
+	utf8_to_utf16(name, nlen, wname, nlen);
+	wname[nlen] = 0;
+	wvalue = pool_alloc((size_t)(units ? units : 1) * sizeof(CHAR16));
+	if (!wvalue)
+		return EFI_OUT_OF_RESOURCES;
+	wvalue[0] = 0;
+	utf8_to_utf16(value, strlen(value), wvalue, (size_t)units);
+	/* A non-volatile variable of the name would refuse new attributes. */
+	efi_rs->SetVariable(wname, &farm_guid, 0, 0, NULL);
+	s = efi_rs->SetVariable(wname, &farm_guid, attrs,
+	    (size_t)(units ? units : 1) * sizeof(CHAR16), wvalue);
+	pool_free(wvalue);
+	return s;
+}
+
+static void ip_text(const EFI_IPv4_ADDRESS *a, char *out, size_t size)
+{
+	snprintf(out, size, "%u.%u.%u.%u", a->Addr[0], a->Addr[1], a->Addr[2],
+	    a->Addr[3]);
+}
+
+/* The job's variables: ours first, so that the script's win. */
+static EFI_STATUS job_vars(const struct fb_script *s, const struct fb_net *net)
+{
+	char ip[16], mask[16], gw[16];
+	EFI_STATUS st;
+
+	st = vars_clear();
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: cannot delete the old variables: %#lx", s->job,
+		    (unsigned long)st);
+		return st;
+	}
+	ip_text(&net->ip, ip, sizeof(ip));
+	ip_text(&net->netmask, mask, sizeof(mask));
+	ip_text(&net->gateway, gw, sizeof(gw));
+	st = var_set("FARM_IP", ip);
+	if (st == EFI_SUCCESS)
+		st = var_set("FARM_NETMASK", mask);
+	if (st == EFI_SUCCESS && net->have_gateway)
+		st = var_set("FARM_GATEWAY", gw);
+	for (int i = 0; i < s->nvars && st == EFI_SUCCESS; i++) {
+		st = var_set(s->vars[i].name, s->vars[i].value);
+		if (st != EFI_SUCCESS)
+			fb_say("job %lu: var %s: SetVariable: %#lx", s->job,
+			    s->vars[i].name, (unsigned long)st);
+	}
+	if (st == EFI_SUCCESS)
+		fb_say("job %lu: %d variables set (FARM_IP %s)", s->job,
+		    s->nvars, ip);
+	return st;
+}
+
+/* A big-endian 32-bit number at p. */
+static UINT32 be32(const void *p)
+{
+	const UINT8 *b = p;
+
+	return (UINT32)b[0] << 24 | (UINT32)b[1] << 16 | (UINT32)b[2] << 8 | b[3];
+}
+
+/*
+ * Fetches the DTB and installs it as the device-tree configuration table,
+ * in EfiACPIReclaimMemory pages (the memory type the specification asks
+ * for). The pages of the DTB an earlier job installed are freed.
+ */
+static EFI_STATUS job_dtb(const struct fb_script *s, struct fb_net *net)
+{
+	static EFI_PHYSICAL_ADDRESS prev;
+	static UINTN prev_pages;
+	EFI_GUID dtb_guid = { 0xb1b621d5, 0xf19c, 0x41a5,
+	    { 0x83, 0x0b, 0xd9, 0x15, 0x2c, 0x69, 0xaa, 0xe0 } };
+	EFI_PHYSICAL_ADDRESS addr;
+	unsigned http;
+	char *body;
+	size_t len;
+	UINTN pages;
+	EFI_STATUS st;
+
+	fb_say("job %lu: dtb %s", s->job, s->dtb);
+	st = fb_net_get(net, s->dtb, FILE_MS, DTB_MAX, &body, &len, &http);
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: dtb: %s (HTTP %u, EFI status %#lx)", s->job,
+		    fb_net_status_text(st), http, (unsigned long)st);
+		return st;
+	}
+	if (len < 40 || be32(body) != FDT_MAGIC || be32(body + 4) > len) {
+		fb_say("job %lu: dtb: not a flattened device tree (%zu bytes)",
+		    s->job, len);
+		pool_free(body);
+		return EFI_LOAD_ERROR;
+	}
+	pages = (len + 4095) / 4096;
+	st = efi_bs->AllocatePages(AllocateAnyPages, EfiACPIReclaimMemory, pages,
+	    &addr);
+	if (st == EFI_SUCCESS) {
+		memcpy((void *)(UINTN)addr, body, len);
+		st = efi_bs->InstallConfigurationTable(&dtb_guid,
+		    (void *)(UINTN)addr);
+		if (st != EFI_SUCCESS)
+			efi_bs->FreePages(addr, pages);
+	}
+	pool_free(body);
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: dtb: cannot install it: %#lx", s->job,
+		    (unsigned long)st);
+		return st;
+	}
+	if (prev)
+		efi_bs->FreePages(prev, prev_pages);
+	prev = addr;
+	prev_pages = pages;
+	fb_say("job %lu: dtb installed (%zu bytes)", s->job, len);
+	return EFI_SUCCESS;
+}
+
+/* "<name> <arg>..." as UTF-16 with its NUL, in pool memory; NULL if none. */
+static CHAR16 *load_options(const struct fb_script *s, UINT32 *size)
+{
+	size_t n = strlen(s->app_name) + 1, k;
+	char *line;
+	long units;
+	CHAR16 *w = NULL;
+
+	for (int i = 0; i < s->nargs; i++)
+		n += strlen(s->args[i]) + 1;
+	line = pool_alloc(n);
+	if (!line)
+		return NULL;
+	k = (size_t)snprintf(line, n, "%s", s->app_name);
+	for (int i = 0; i < s->nargs; i++)
+		k += (size_t)snprintf(line + k, n - k, " %s", s->args[i]);
+	units = utf8_to_utf16(line, k, NULL, 0);
+	if (units >= 0)
+		w = pool_alloc(((size_t)units + 1) * sizeof(CHAR16));
+	if (w) {
+		utf8_to_utf16(line, k, w, (size_t)units);
+		w[units] = 0;
+		*size = (UINT32)(((size_t)units + 1) * sizeof(CHAR16));
+	}
+	pool_free(line);
+	return w;
+}
+
+/* Fetches, loads and starts the app; fills *o. */
+static void job_app(const struct fb_script *s, struct fb_net *net,
+    struct outcome *o)
+{
+	EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+	EFI_LOADED_IMAGE *li;
+	EFI_HANDLE child = NULL;
+	CHAR16 *options;
+	UINT32 opt_size = 0;
+	unsigned http;
+	char *body;
+	size_t len;
+	EFI_STATUS st;
+
+	o->setup = true;
+	fb_say("job %lu: app %s", s->job, s->app);
+	st = fb_net_get(net, s->app, FILE_MS, APP_MAX, &body, &len, &http);
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: app: %s (HTTP %u, EFI status %#lx)", s->job,
+		    fb_net_status_text(st), http, (unsigned long)st);
+		o->rc = st;
+		return;
+	}
+	st = efi_bs->LoadImage(FALSE, efi_image_handle, NULL, body, len, &child);
+	pool_free(body);
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: app: LoadImage (%zu bytes): %#lx", s->job, len,
+		    (unsigned long)st);
+		o->rc = st;
+		return;
+	}
+	options = load_options(s, &opt_size);
+	if (!options || efi_bs->HandleProtocol(child, &li_guid,
+	    (void **)&li) != EFI_SUCCESS) {
+		fb_say("job %lu: app: cannot pass the command line", s->job);
+		efi_bs->UnloadImage(child);
+		pool_free(options);
+		o->rc = EFI_OUT_OF_RESOURCES;
+		return;
+	}
+	li->LoadOptions = options;
+	li->LoadOptionsSize = opt_size;
+	fb_say("job %lu: start %s (%zu bytes, %d arguments)", s->job,
+	    s->app_name, len, s->nargs);
+	o->setup = false;
+	o->rc = efi_bs->StartImage(child, NULL, NULL);
+	pool_free(options);
+	/* The watchdog the firmware armed for the app is the app's. */
+	efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
+	fb_say("job %lu: %s returned %#lx", s->job, s->app_name,
+	    (unsigned long)o->rc);
+}
+
+/* Runs a parsed job; fills *o. */
+static void job_run(const struct fb_script *s, struct fb_net *net,
+    struct outcome *o)
+{
+	o->setup = true;
+	o->rc = job_vars(s, net);
+	if (o->rc != EFI_SUCCESS)
+		return;
+	if (s->dtb) {
+		o->rc = job_dtb(s, net);
+		if (o->rc != EFI_SUCCESS)
+			return;
+	}
+	job_app(s, net, o);
+}
+
+/* The done URL with the outcome added; 0 or -1 when it does not fit. */
+static int done_url(const char *done, const struct outcome *o, char *out,
+    size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "%s%crc=0x%lx%s", done,
+	    strchr(done, '?') ? '&' : '?', (unsigned long)o->rc,
+	    o->setup ? "&stage=setup" : "");
+
+	return n < size ? 0 : -1;
+}
+
+/* The job loop; returns when the server says idle or stays silent. */
+static EFI_STATUS loop(const char *server, struct fb_net *net)
+{
+	static char ask[FB_URL_MAX], url[FB_URL_MAX], err[160];
+	struct fb_script s;
+	struct outcome o;
+	unsigned http;
+	char *text;
+	size_t len;
+	int fails = 0, line;
+	EFI_STATUS st;
+
+	snprintf(ask, sizeof(ask), "%s/farmboot/%s", server, net->mac);
+	strcpy(url, ask);
+	for (;;) {
+		fb_say("GET %s", url);
+		st = fb_net_get(net, url, SCRIPT_MS, SCRIPT_MAX, &text, &len,
+		    &http);
+		if (st != EFI_SUCCESS) {
+			fb_say("no script: %s (HTTP %u, EFI status %#lx)",
+			    fb_net_status_text(st), http, (unsigned long)st);
+			if (++fails >= RETRY_MAX) {
+				fb_say("%d failures in a row: back to the firmware",
+				    fails);
+				return st;
+			}
+			efi_bs->Stall(RETRY_S * 1000000);
+			strcpy(url, ask);
+			continue;
+		}
+		if (fb_script_parse(text, &s, &line, err, sizeof(err)) < 0) {
+			if (line)
+				fb_say("line %d: %s", line, err);
+			else
+				fb_say("script: %s", err);
+			o.rc = EFI_INVALID_PARAMETER;
+			o.setup = true;
+			if (++fails >= RETRY_MAX) {
+				fb_say("%d failures in a row: back to the firmware",
+				    fails);
+				pool_free(text);
+				return EFI_INVALID_PARAMETER;
+			}
+			if (!s.done || done_url(s.done, &o, url, sizeof(url)) < 0) {
+				efi_bs->Stall(RETRY_S * 1000000);
+				strcpy(url, ask);
+			}
+			pool_free(text);
+			continue;
+		}
+		fails = 0;
+		switch (s.kind) {
+		case FB_IDLE:
+			fb_say("idle: back to the firmware");
+			pool_free(text);
+			return EFI_SUCCESS;
+		case FB_POLL:
+			fb_say("poll: asking again in %lu s", s.poll_s);
+			efi_bs->Stall(s.poll_s * 1000000);
+			strcpy(url, ask);
+			break;
+		default:
+			job_run(&s, net, &o);
+			if (done_url(s.done, &o, url, sizeof(url)) < 0)
+				strcpy(url, ask);
+			break;
+		}
+		pool_free(text);
+	}
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
+	static char server[FB_URL_MAX];
+	struct fb_net net;
+	EFI_STATUS st;
+
+	efi_image_handle = image;
+	efi_system_table = systab;
+	efi_bs = systab->BootServices;
+	efi_rs = systab->RuntimeServices;
+	st = efi_bs->HandleProtocol(image, &li_guid, (void **)&efi_loaded_image);
+	if (st != EFI_SUCCESS) {
+		fb_say("no loaded image protocol: %#lx", (unsigned long)st);
+		return st;
+	}
+	/* The loader may wait on a poll loop for longer than five minutes. */
+	efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
+	if (find_server(server, sizeof(server)) < 0) {
+		fb_say("no server: not HTTP-booted and no http:// URL in the "
+		    "command line (farmboot.efi http://SERVER:PORT)");
+		return EFI_INVALID_PARAMETER;
+	}
+	if (strncmp(server, "http://", 7) != 0) {
+		fb_say("%s: only http:// is supported", server);
+		return EFI_UNSUPPORTED;
+	}
+	st = fb_net_open(efi_loaded_image->DeviceHandle, &net, DHCP_MS);
+	if (st != EFI_SUCCESS) {
+		fb_say("no network interface with an IPv4 address: %s (%#lx)",
+		    fb_net_status_text(st), (unsigned long)st);
+		return st;
+	}
+	{
+		char ip[16], gw[16];
+
+		ip_text(&net.ip, ip, sizeof(ip));
+		ip_text(&net.gateway, gw, sizeof(gw));
+		fb_say("server %s, mac %s, address %s, gateway %s", server,
+		    net.mac, ip, net.have_gateway ? gw : "none");
+	}
+	return loop(server, &net);
+}
