@@ -35,9 +35,10 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: farmd [-nv] [-c farm.conf]\n"
+	fprintf(stderr, "usage: farmd [-nsv] [-c farm.conf]\n"
 	    "  -c FILE  configuration (default: farm.conf)\n"
 	    "  -n       check the configuration and exit\n"
+	    "  -s       log to syslog (facility daemon) instead of stderr\n"
 	    "  -v       more log (twice: debug)\n");
 	exit(2);
 }
@@ -112,16 +113,19 @@ main(int argc, char **argv)
 	struct farm_conf *conf;
 	struct db *db;
 	char *cause = NULL, *dbpath;
-	int ch, check = 0, verbose = 0, rc = 1, lockfd, lab = 0;
+	int ch, check = 0, verbose = 0, rc = 1, lockfd, lab = 0, use_syslog = 0;
 	size_t i;
 
-	while ((ch = getopt(argc, argv, "c:nvV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:nsvV")) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 's':
+			use_syslog = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -136,6 +140,8 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	log_init("farmd", verbose);
+	if (use_syslog)
+		log_to_syslog();
 
 	conf = config_load(path, &cause);
 	if (conf == NULL) {

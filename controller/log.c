@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 static const char *log_name = "farm";
-static int log_level = LOG_INFO;
+static int log_level = LEVEL_INFO;
+static int log_syslog;
 
 void
 log_init(const char *progname, int verbosity)
@@ -21,11 +23,18 @@ log_init(const char *progname, int verbosity)
 }
 
 void
+log_to_syslog(void)
+{
+	openlog(log_name, LOG_PID, LOG_DAEMON);
+	log_syslog = 1;
+}
+
+void
 log_set_level(int verbosity)
 {
-	log_level = LOG_INFO + verbosity;
-	if (log_level < LOG_ERR)
-		log_level = LOG_ERR;
+	log_level = LEVEL_INFO + verbosity;
+	if (log_level < LEVEL_ERR)
+		log_level = LEVEL_ERR;
 }
 
 /* Writes one line: prefix, message and, when err is set, strerror(err). */
@@ -40,6 +49,15 @@ log_vline(int level, const char *tag, int err, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_syslog) {
+		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+		if (err)
+			syslog(prio[level], "%s%s: %s", tag, msg, strerror(err));
+		else
+			syslog(prio[level], "%s%s", tag, msg);
+		return;
+	}
 	if (err)
 		fprintf(stderr, "%s: %s%s: %s\n", log_name, tag, msg, strerror(err));
 	else
@@ -57,13 +75,13 @@ log_vline(int level, const char *tag, int err, const char *fmt, va_list ap)
 void
 log_debug(const char *fmt, ...)
 {
-	LOG_BODY(LOG_DEBUG, "debug: ", 0);
+	LOG_BODY(LEVEL_DEBUG, "debug: ", 0);
 }
 
 void
 log_info(const char *fmt, ...)
 {
-	LOG_BODY(LOG_INFO, "", 0);
+	LOG_BODY(LEVEL_INFO, "", 0);
 }
 
 void
@@ -71,13 +89,13 @@ log_warn(const char *fmt, ...)
 {
 	int err = errno;
 
-	LOG_BODY(LOG_WARN, "warning: ", err);
+	LOG_BODY(LEVEL_WARN, "warning: ", err);
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
-	LOG_BODY(LOG_WARN, "warning: ", 0);
+	LOG_BODY(LEVEL_WARN, "warning: ", 0);
 }
 
 void
@@ -85,13 +103,13 @@ fatal(const char *fmt, ...)
 {
 	int err = errno;
 
-	LOG_BODY(LOG_ERR, "fatal: ", err);
+	LOG_BODY(LEVEL_ERR, "fatal: ", err);
 	exit(1);
 }
 
 void
 fatalx(const char *fmt, ...)
 {
-	LOG_BODY(LOG_ERR, "fatal: ", 0);
+	LOG_BODY(LEVEL_ERR, "fatal: ", 0);
 	exit(1);
 }
