@@ -211,6 +211,25 @@ h_ipxe_done(struct http_request *req, struct http_reply *rep)
 	free(s);
 }
 
+static void
+h_farmboot(struct http_request *req, struct http_reply *rep)
+{
+	char *s = sched_farmboot_script(req->params[0], req->client);
+
+	http_reply_text(rep, 200, "text/plain", s);
+	free(s);
+}
+
+static void
+h_farmboot_done(struct http_request *req, struct http_reply *rep)
+{
+	char *s = sched_farmboot_done(req->params[0], http_query(req, "job"),
+	    http_query(req, "token"), http_query(req, "rc"), http_query(req, "stage"));
+
+	http_reply_text(rep, 200, "text/plain", s);
+	free(s);
+}
+
 /* 1 when s is a plain file name: [A-Za-z0-9._-], not starting with '.'. */
 static int
 api_plain_name(const char *s)
@@ -1205,6 +1224,8 @@ static const struct http_route api_routes[] = {
 	{ "GET", "/boot.ipxe", h_boot_first, 0, 0 },
 	{ "GET", "/ipxe/*", h_ipxe, 0, 0 },
 	{ "GET", "/ipxe/*/done", h_ipxe_done, 0, 0 },
+	{ "GET", "/farmboot/*", h_farmboot, 0, 0 },
+	{ "GET", "/farmboot/*/done", h_farmboot_done, 0, 0 },
 	{ "GET", "/netboot/*/*", h_netboot, 0, 0 },
 	/* UEFI HTTP boot asks the size of the file with HEAD first. */
 	{ "HEAD", "/netboot/*/*", h_netboot, 0, 0 },

@@ -49,6 +49,12 @@ char *boot_ipxe_job(const struct boot_job *, char **cause);
  * that asks poll_url again after a few seconds. Caller frees. */
 char *boot_ipxe_idle(int always_on, const char *poll_url);
 
+/* The same job as a farmboot.efi script (docs/boot.md, "farmboot job
+ * format"), and its idle answer ("idle", or "poll 3" when always on).
+ * Caller frees. */
+char *boot_farmboot_job(const struct boot_job *, char **cause);
+char *boot_farmboot_idle(int always_on);
+
 /* The static first stage served at /boot.ipxe. */
 const char *boot_ipxe_first(void);
 

@@ -671,9 +671,9 @@ sched_kick(void)
 		S.kick = loop_timer_add(0, sched_dispatch, NULL);
 }
 
-/* The job script for m's current job. */
+/* The job script for m's current job, for iPXE or farmboot.efi. */
 static char *
-machine_job_script(struct machine *m)
+machine_job_script(struct machine *m, int farmboot)
 {
 	struct rjob *rj = m->job;
 	struct boot_job bj = {
@@ -690,7 +690,8 @@ machine_job_script(struct machine *m)
 		.env = rj->j.env,
 		.nenv = rj->j.nenv,
 	};
-	char *cause = NULL, *script = boot_ipxe_job(&bj, &cause);
+	char *cause = NULL, *script = farmboot ? boot_farmboot_job(&bj, &cause) :
+	    boot_ipxe_job(&bj, &cause);
 
 	if (script == NULL) {
 		char *why = xasprintf("could not make the boot script: %s", cause);
@@ -704,11 +705,14 @@ machine_job_script(struct machine *m)
 }
 
 static char *
-idle_script(struct machine *m)
+idle_script(struct machine *m, int farmboot)
 {
-	char *poll = m ? xasprintf("%s/ipxe/%s", S.conf->server_url, m->mac_hyp) : NULL;
-	char *s = boot_ipxe_idle(m ? m->conf->always_on : 0, poll);
+	char *poll, *s;
 
+	if (farmboot)
+		return boot_farmboot_idle(m ? m->conf->always_on : 0);
+	poll = m ? xasprintf("%s/ipxe/%s", S.conf->server_url, m->mac_hyp) : NULL;
+	s = boot_ipxe_idle(m ? m->conf->always_on : 0, poll);
 	free(poll);
 	return s;
 }
@@ -723,9 +727,9 @@ machine_idle_off(struct machine *m)
 		machine_stage(m, ST_ENDING, IDLE_OFF_MS);
 }
 
-char *
-sched_boot_script(const char *mac, const char *client, const char *arch,
-    const char *platform)
+static char *
+boot_script(const char *mac, const char *client, const char *arch,
+    const char *platform, int farmboot)
 {
 	struct machine *m = machine_by_mac(mac);
 	struct rjob *rj;
@@ -741,7 +745,7 @@ sched_boot_script(const char *mac, const char *client, const char *arch,
 			log_info("boot request for \"%.40s\" (%s): not a MAC, idle script",
 			    mac, client);
 		}
-		return idle_script(NULL);
+		return idle_script(NULL, farmboot);
 	}
 	rj = m->job;
 	if (rj && !rj->ended && (m->stage == ST_BOOT || m->stage == ST_FETCH)) {
@@ -752,7 +756,7 @@ sched_boot_script(const char *mac, const char *client, const char *arch,
 		}
 		log_info("machine %s (%s): boot script for job %lld after %lld ms",
 		    m->conf->name, client, rj->j.id, rj->j.boot_ms);
-		s = machine_job_script(m);
+		s = machine_job_script(m, farmboot);
 		if (s)
 			return s;
 	} else if (rj && !rj->ended) {
@@ -764,7 +768,20 @@ sched_boot_script(const char *mac, const char *client, const char *arch,
 	else
 		log_info("machine %s (%s): no job, idle script", m->conf->name, client);
 	machine_idle_off(m);
-	return idle_script(m);
+	return idle_script(m, farmboot);
+}
+
+char *
+sched_boot_script(const char *mac, const char *client, const char *arch,
+    const char *platform)
+{
+	return boot_script(mac, client, arch, platform, 0);
+}
+
+char *
+sched_farmboot_script(const char *mac, const char *client)
+{
+	return boot_script(mac, client, NULL, "efi", 1);
 }
 
 /* Checks a job token against the stored hash, in constant time. */
@@ -779,9 +796,9 @@ token_ok(const struct rjob *rj, const char *token)
 	return str_equal_ct(h, rj->j.token_hash);
 }
 
-char *
-sched_boot_done(const char *mac, const char *job, const char *token, const char *rc,
-    const char *stage)
+static char *
+boot_done(const char *mac, const char *job, const char *token, const char *rc,
+    const char *stage, int farmboot)
 {
 	struct machine *m = machine_by_mac(mac);
 	struct job *q = NULL;
@@ -790,20 +807,26 @@ sched_boot_done(const char *mac, const char *job, const char *token, const char 
 	int k;
 
 	if (m == NULL)
-		return idle_script(NULL);
+		return idle_script(NULL, farmboot);
 	if (m->job == NULL || job == NULL || parse_int(job, 1, INT64_MAX, &id) < 0 ||
 	    id != m->job->j.id || !token_ok(m->job, token)) {
 		log_warnx("machine %s: done for job %s that it does not run", m->conf->name,
 		    job ? job : "(none)");
 		machine_idle_off(m);
-		return idle_script(m);
+		return idle_script(m, farmboot);
 	}
 	if (!m->job->ended) {
 		long long v = 0;
 		char *end = NULL;
 
-		if (rc)
-			v = strtoll(rc, &end, 0);
+		/* iPXE's ${errno} or farmboot's 64-bit EFI status, in hex:
+		 * only zero or not matters (the EXIT: line or POST carries
+		 * the program's own code). */
+		if (rc) {
+			unsigned long long u = strtoull(rc, &end, 0);
+
+			v = u != 0;
+		}
 		if (stage && strcmp(stage, "setup") == 0) {
 			char *why = xasprintf("the boot script failed before the app ran"
 			    " (iPXE error %s)", rc ? rc : "?");
@@ -825,14 +848,28 @@ sched_boot_done(const char *mac, const char *job, const char *token, const char 
 		m->job = NULL;
 		job_assign(m, &q[k], 1);
 		db_jobs_free(q, n);
-		s = machine_job_script(m);
+		s = machine_job_script(m, farmboot);
 		if (s)
 			return s;
-		return idle_script(m);
+		return idle_script(m, farmboot);
 	}
 	db_jobs_free(q, n);
 	machine_idle_off(m);
-	return idle_script(m);
+	return idle_script(m, farmboot);
+}
+
+char *
+sched_boot_done(const char *mac, const char *job, const char *token, const char *rc,
+    const char *stage)
+{
+	return boot_done(mac, job, token, rc, stage, 0);
+}
+
+char *
+sched_farmboot_done(const char *mac, const char *job, const char *token,
+    const char *rc, const char *stage)
+{
+	return boot_done(mac, job, token, rc, stage, 1);
 }
 
 void
@@ -852,7 +889,11 @@ sched_app_fetched(const char *job, const char *sha)
 	snprintf(m->job->j.state, sizeof(m->job->j.state), "running");
 	db_job_save(S.db, &m->job->j);
 	machine_set_state(m, MS_RUNNING, "app fetched");
-	machine_stage(m, ST_OUTPUT, (int64_t)m->conf->output_timeout * 1000);
+	/* Without a console there is no first output to wait for. */
+	if (m->console)
+		machine_stage(m, ST_OUTPUT, (int64_t)m->conf->output_timeout * 1000);
+	else
+		machine_stage(m, ST_TEST, (int64_t)m->job->j.timeout * 1000);
 }
 
 int

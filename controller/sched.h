@@ -44,6 +44,11 @@ char *sched_boot_script(const char *mac, const char *client, const char *arch,
 /* GET /ipxe/<mac>/done: the app returned; the next script (caller frees). */
 char *sched_boot_done(const char *mac, const char *job, const char *token,
     const char *rc, const char *stage);
+/* The same two for farmboot.efi (GET /farmboot/<mac>, /farmboot/<mac>/done):
+ * the answers are farmboot scripts. */
+char *sched_farmboot_script(const char *mac, const char *client);
+char *sched_farmboot_done(const char *mac, const char *job, const char *token,
+    const char *rc, const char *stage);
 /* GET /apps/<sha>.efi?job=N: the app is being fetched for job N. */
 void sched_app_fetched(const char *job, const char *sha);
 /* POST /api/v1/jobs/<id>/results: returns an HTTP status; *cause set (caller

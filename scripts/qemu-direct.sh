@@ -15,6 +15,7 @@
 #   --net          add a virtio NIC on QEMU user networking (10.0.2.15/24,
 #                  the host is 10.0.2.2), without iPXE: OVMF's own network
 #                  stack, for the results POST
+#   --mac MAC      the NIC's MAC (implies --net; default QEMU's 52:54:00:12:34:56)
 #   -t SECONDS     give up after this long (default 60): exit 124
 #   --arch ARCH    x86_64 (the default) or aarch64: see "aarch64" below
 #   --acpi         aarch64: describe the machine by ACPI (QEMU's default)
@@ -62,6 +63,7 @@ vars=()
 lines=()
 shell=0
 net=0
+mac=
 timeout_s=60
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
 	-x) [ $# -ge 2 ] || usage; lines+=("$2"); shift 2 ;;
 	--shell) shell=1; shift ;;
 	--net) net=1; shift ;;
+	--mac) [ $# -ge 2 ] || usage; mac=$2; net=1; shift 2 ;;
 	-t) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
 	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--acpi) acpi=on; shift ;;
@@ -184,7 +187,7 @@ if [ $debug_exit = 1 ]; then
 fi
 qemu+=(-chardev stdio,id=ser0,signal=off -serial chardev:ser0)
 if [ $net = 1 ]; then
-	qemu+=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0,romfile=)
+	qemu+=(-netdev user,id=n0 -device "virtio-net-pci,netdev=n0,romfile=${mac:+,mac=$mac}")
 fi
 # shellcheck disable=SC2206
 qemu+=(${QEMU_ARGS:-})
