@@ -96,6 +96,29 @@ http_reply_json(struct http_reply *rep, int status, void *json)
 	json_decref(json);
 }
 
+/* Replaces every byte that is not part of valid UTF-8 with '?', so an
+ * error naming a request's bytes is still JSON. */
+static void
+http_utf8_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+		    (*p & 0xf8) == 0xf0 ? 4 : 0;
+		size_t i;
+
+		for (i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 0 || (n == 2 && *p < 0xc2)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 void
 http_reply_error(struct http_reply *rep, int status, const char *fmt, ...)
 {
@@ -105,6 +128,7 @@ http_reply_error(struct http_reply *rep, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	http_utf8_clean(msg);
 	http_reply_json(rep, status, json_pack("{s:s}", "error", msg));
 	free(msg);
 }
@@ -163,8 +187,11 @@ http_match(const char *pattern, const char *path, char *params[HTTP_MAX_PARAMS])
 	if (*pattern == '\0' && *path == '\0')
 		return 1;
 nomatch:
-	while (np > 0)
-		free(params[--np]);
+	while (np > 0) {
+		np--;
+		free(params[np]);
+		params[np] = NULL;
+	}
 	return 0;
 }
 
@@ -493,11 +520,11 @@ http_listen(const char *host, int port, char **cause)
 	hd = &H.daemons[H.ndaemons];
 	hd->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 	    MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, http_access, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, NULL,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)8192,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (hd->d == NULL) {
 		*cause = xasprintf("could not start the HTTP server on %s:%d", host, port);

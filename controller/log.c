@@ -49,6 +49,11 @@ log_vline(int level, const char *tag, int err, const char *fmt, va_list ap)
 	if (level > log_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* A log line is one line: control bytes from requests or consoles
+	 * cannot forge another. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (log_syslog) {
 		static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 

@@ -14,6 +14,7 @@
  */
 #include "sched.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -640,17 +641,21 @@ sched_pick(struct job *q, size_t n, const struct machine *m, int warm)
 	return -1;
 }
 
+#define DISPATCH_PER_TURN 8
+
 static void
 sched_dispatch(void *arg)
 {
 	struct job *q = NULL;
 	size_t n = 0, i;
-	int k;
+	int k, assigned = 0;
 
 	(void)arg;
 	S.kick = NULL;
 	if (db_jobs_queued(S.db, &q, &n) < 0)
 		return;
+	/* A few assignments per turn of the loop (each is database writes and
+	 * a power on); the rest on the next turn, so requests keep flowing. */
 	for (i = 0; i < S.nmachines && n > 0; i++) {
 		struct machine *m = &S.machines[i];
 
@@ -658,8 +663,14 @@ sched_dispatch(void *arg)
 		    !(m->state == MS_MAINTENANCE && m->health_job)))
 			continue;
 		k = sched_pick(q, n, m, 0);
-		if (k >= 0)
-			job_assign(m, &q[k], 0);
+		if (k < 0)
+			continue;
+		if (assigned == DISPATCH_PER_TURN) {
+			sched_kick();
+			break;
+		}
+		job_assign(m, &q[k], 0);
+		assigned++;
 	}
 	db_jobs_free(q, n);
 }
@@ -822,10 +833,16 @@ boot_done(const char *mac, const char *job, const char *token, const char *rc,
 		/* iPXE's ${errno} or farmboot's 64-bit EFI status, in hex:
 		 * only zero or not matters (the EXIT: line or POST carries
 		 * the program's own code). */
-		if (rc) {
-			unsigned long long u = strtoull(rc, &end, 0);
+		if (rc && *rc && (isdigit((unsigned char)rc[0]))) {
+			unsigned long long u;
 
+			errno = 0;
+			u = strtoull(rc, &end, 0);
+			if (errno != 0)
+				end = NULL;
 			v = u != 0;
+		} else {
+			end = NULL;
 		}
 		if (stage && strcmp(stage, "setup") == 0) {
 			char *why = xasprintf("the boot script failed before the app ran"
@@ -834,7 +851,7 @@ boot_done(const char *mac, const char *job, const char *token, const char *rc,
 			job_end(m, RESULT_INFRA, -1, why, "done");
 			free(why);
 		} else {
-			job_end_outcome(m, END_RETURNED, (rc && end && *end == '\0') ?
+			job_end_outcome(m, END_RETURNED, (end && *end == '\0') ?
 			    (int)v : -1);
 		}
 	}
@@ -916,6 +933,10 @@ sched_results(long long id, const char *auth, const char *body, size_t len,
 		}
 		*cause = xasprintf("job %lld is %s: it takes no results", id, j.state);
 		job_clear(&j);
+		return 409;
+	}
+	if (m->job->ended && strcmp(m->job->j.state, "cancelled") == 0) {
+		*cause = xasprintf("job %lld is cancelled: it takes no results", id);
 		return 409;
 	}
 	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||

@@ -190,6 +190,9 @@ parse_int(const char *s, long long min, long long max, long long *out)
 
 	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
 		return -1;
+	/* One spelling per number: no '+', no leading zeros, no "-0". */
+	if (*s == '+' || (s[0] == '0' && s[1]) || (s[0] == '-' && s[1] == '0'))
+		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < min || v > max)
