@@ -30,7 +30,7 @@
 #include "util.h"
 #include "webhook.h"
 
-#define FARM_VERSION "0.1"
+#define FARM_VERSION "0.1.0"
 
 static void
 usage(void)
