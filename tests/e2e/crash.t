@@ -63,16 +63,14 @@ memory = 256
 accel = tcg
 boot_timeout = 120
 "
-# lib.sh starts farmd through a shell function, so FARMD_PID is the shell
-# around it; the process to kill is its child (ip netns exec execs farmd).
+# FARMD_PID is ip netns exec, which execs farmd in place: wait until the
+# process is farmd itself, the one to kill.
 for _ in $(seq 1 50); do
-	child=$(ps -o pid= --ppid "$FARMD_PID" | tr -d ' ' | head -n 1)
-	[ -n "$child" ] && [ "$(readlink "/proc/$child/exe")" = "$BUILD/farmd" ] && break
+	[ "$(readlink "/proc/$FARMD_PID/exe")" = "$BUILD/farmd" ] && break
 	sleep 0.1
 done
-[ -n "$child" ] && [ "$(readlink "/proc/$child/exe")" = "$BUILD/farmd" ] ||
-	{ echo "Bail out! cannot find farmd's process (child of $FARMD_PID)"; exit 1; }
-FARMD_PID=$child
+[ "$(readlink "/proc/$FARMD_PID/exe")" = "$BUILD/farmd" ] ||
+	{ echo "Bail out! process $FARMD_PID is not farmd"; exit 1; }
 DB=$T/state/farm.db
 # The farmd log of this test, restarts included, with a line per kill.
 LOG=$T/farmd.log
