@@ -139,12 +139,20 @@ static EFI_STATUS read_address(struct ip4c2 *cfg, struct fb_net *net)
 	UINTN size = 0;
 	EFI_STATUS st;
 
-	st = cfg->GetData(cfg, IP4C2_INTERFACE_INFO, &size, NULL);
-	if (st != EFI_BUFFER_TOO_SMALL)
+	/* The info grows when DHCP completes between the size query and the
+	 * read (routes are added): ask again with the new size. */
+	for (int tries = 0; tries < 4; tries++) {
+		st = cfg->GetData(cfg, IP4C2_INTERFACE_INFO, &size, info);
+		if (st != EFI_BUFFER_TOO_SMALL)
+			break;
+		if (info)
+			efi_bs->FreePool(info);
+		info = NULL;
+		if (efi_bs->AllocatePool(EfiLoaderData, size, (void **)&info) != EFI_SUCCESS)
+			return EFI_OUT_OF_RESOURCES;
+	}
+	if (info == NULL)
 		return st == EFI_SUCCESS ? EFI_NO_MAPPING : st;
-	if (efi_bs->AllocatePool(EfiLoaderData, size, (void **)&info) != EFI_SUCCESS)
-		return EFI_OUT_OF_RESOURCES;
-	st = cfg->GetData(cfg, IP4C2_INTERFACE_INFO, &size, info);
 	if (st == EFI_SUCCESS && zero_ip(&info->StationAddress))
 		st = EFI_NO_MAPPING;
 	if (st == EFI_SUCCESS) {
@@ -162,7 +170,7 @@ static EFI_STATUS read_address(struct ip4c2 *cfg, struct fb_net *net)
 		}
 	}
 	efi_bs->FreePool(info);
-	return st;
+	return st == EFI_BUFFER_TOO_SMALL ? EFI_NO_MAPPING : st;
 }
 
 /*
