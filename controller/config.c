@@ -1484,32 +1484,10 @@ config_load(const char *path, char **cause)
 {
 	struct farm_conf *c;
 	const char *slash;
-	char *text, *dir, *nul;
-	size_t len;
+	char *text, *dir;
 
-	if ((text = read_file(path, &len)) == NULL) {
-		if (cause)
-			*cause = xasprintf("%s: %s", path, strerror(errno));
+	if ((text = read_text_file(path, CONF_MAX_SIZE, "farm.conf", cause)) == NULL)
 		return NULL;
-	}
-	if (len > CONF_MAX_SIZE) {
-		if (cause)
-			*cause = xasprintf("%s: %zu bytes is too big for a farm.conf "
-			    "(at most %d)", path, len, CONF_MAX_SIZE);
-		free(text);
-		return NULL;
-	}
-	if ((nul = memchr(text, '\0', len)) != NULL) {
-		int line = 1;
-		const char *q;
-
-		for (q = text; q < nul; q++)
-			line += *q == '\n';
-		if (cause)
-			*cause = xasprintf("%s:%d: NUL byte (binary file?)", path, line);
-		free(text);
-		return NULL;
-	}
 	slash = strrchr(path, '/');
 	if (slash == NULL)
 		dir = xstrdup(".");

@@ -880,32 +880,10 @@ struct suite *
 suite_load(const char *path, char **cause)
 {
 	struct suite *s;
-	char *text, *nul;
-	size_t len;
+	char *text;
 
-	if ((text = read_file(path, &len)) == NULL) {
-		if (cause)
-			*cause = xasprintf("%s: %s", path, strerror(errno));
+	if ((text = read_text_file(path, SUITE_MAX_SIZE, "test suite", cause)) == NULL)
 		return NULL;
-	}
-	if (len > SUITE_MAX_SIZE) {
-		if (cause)
-			*cause = xasprintf("%s: %zu bytes is too big for a test suite "
-			    "(at most %d)", path, len, SUITE_MAX_SIZE);
-		free(text);
-		return NULL;
-	}
-	if ((nul = memchr(text, '\0', len)) != NULL) {
-		int line = 1;
-		const char *q;
-
-		for (q = text; q < nul; q++)
-			line += *q == '\n';
-		if (cause)
-			*cause = xasprintf("%s:%d: NUL byte (binary file?)", path, line);
-		free(text);
-		return NULL;
-	}
 	s = suite_parse(path, text, cause);
 	free(text);
 	return s;

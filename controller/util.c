@@ -355,6 +355,38 @@ read_file(const char *path, size_t *lenp)
 	return buf_steal(&b);
 }
 
+char *
+read_text_file(const char *path, size_t max, const char *what, char **cause)
+{
+	size_t len;
+	char *text = read_file(path, &len), *nul;
+
+	if (text == NULL) {
+		if (cause)
+			*cause = xasprintf("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (len > max) {
+		if (cause)
+			*cause = xasprintf("%s: %zu bytes is too big for a %s (at most %zu)",
+			    path, len, what, max);
+		free(text);
+		return NULL;
+	}
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		int line = 1;
+		const char *q;
+
+		for (q = text; q < nul; q++)
+			line += *q == '\n';
+		if (cause)
+			*cause = xasprintf("%s:%d: NUL byte (binary file?)", path, line);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int
 mkdir_p(const char *path, int mode)
 {

@@ -66,6 +66,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
  * NULL with errno set on failure. Caller frees. */
 char *read_file(const char *path, size_t *len);
 
+/* Reads a text file a parser will read: at most max bytes and no NUL.
+ * NULL with *cause (when cause is not NULL; caller frees) naming the path,
+ * and "a <what>" when it is too big, or the line of the NUL. */
+char *read_text_file(const char *path, size_t max, const char *what, char **cause);
+
 /* mkdir -p; 0 or -1 with errno. */
 int mkdir_p(const char *path, int mode);
 
