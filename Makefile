@@ -14,12 +14,12 @@ WARN    := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
 CFLAGS  ?= -g -O2
 HOST_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Icontroller \
            $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
-HOST_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+HOST_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfdt
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 FARMD_MODS := util log loop errlist config suite db db_web http api api_web boot sched power \
               power_qemu power_cmd console results apps dnsmasq netlab proc lab metrics \
-              webhook
+              webhook dtb
 FARMD_OBJS := $(FARMD_MODS:%=$(BUILD)/controller/%.o) $(BUILD)/controller/farmd.o
 FARMCTL_OBJS := $(BUILD)/controller/farmctl.o $(BUILD)/controller/util.o \
                 $(BUILD)/controller/suite.o $(BUILD)/controller/errlist.o \
