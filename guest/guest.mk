@@ -11,12 +11,22 @@
 # set GUEST_DEPS_<arch>: what must exist before anything is compiled for
 # it (aarch64: the arm64 gnu-efi sysroot it fetches). GUEST_ARCHES=x86_64
 # builds x86_64 alone.
+#
+# A program may link more than the library: GUEST_LIBS_<program> names
+# extra libraries (dt: libfdt), each described per arch by its arch.mk:
+# GUEST_LIB_<name>_<arch>, the archive, and GUEST_HDRS_<name>_<arch>, its
+# headers. The archive goes on that program's link line before
+# libguest.a (which gives it its C functions); the headers are copied
+# into $(BUILD)/guest/<arch>/include/, which only the programs that link
+# the library search, first (so libfdt's <fdt.h> is not aarch64's own).
 
 GUEST_ARCHES ?= x86_64 aarch64
 
 GUEST_LIB_SRCS := string format printf console env argv args utf json \
-	percent report exit efi memmap malloc post netprobe
-GUEST_TESTS := selftest memmap reporter
+	percent report exit efi memmap malloc post netprobe devicetree \
+	stackguard
+GUEST_TESTS := selftest memmap reporter dt
+GUEST_LIBS_dt := libfdt
 GUEST_TOOLS := launch
 
 GUEST_OPT ?= -O2 -g
@@ -59,7 +69,7 @@ $$(GUEST_OUT_$(1))/obj/arch/%.o: guest/arch/$(1)/%.c guest/guest.mk guest/arch/$
 $$(GUEST_OUT_$(1))/obj/tests/%.o: guest/tests/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
 	| $$(GUEST_DEPS_$(1))
 	@mkdir -p $$(@D)
-	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
+	$$(GUEST_CC_$(1)) $$(GUEST_PROG_CFLAGS) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
 $$(GUEST_OUT_$(1))/obj/tools/%.o: guest/tools/%.c guest/guest.mk guest/arch/$(1)/arch.mk \
 	| $$(GUEST_DEPS_$(1))
@@ -70,15 +80,18 @@ $$(GUEST_OUT_$(1))/libguest.a: $$(GUEST_LIB_OBJS_$(1))
 	@rm -f $$@
 	$$(GUEST_AR_$(1)) rcs $$@ $$^
 
-# A program: its object, the library and gnu-efi, linked as an ELF shared
+# A program: its object, its extra archives (GUEST_PROG_LIBS, from
+# guest_prog below), the library and gnu-efi, linked as an ELF shared
 # object, then made a PE image. crt0 and the linker script are
-# prerequisites too (aarch64 builds its own); they are filtered out of $$^.
+# prerequisites too (aarch64 builds its own); a program's link line names
+# its inputs itself, in the order the archives need, a tool's filters
+# them out of $$^.
 GUEST_LINK_EXTRA_$(1) := $$(GUEST_CRT0_$(1)) $$(GUEST_LDS_$(1))
 $$(GUEST_OUT_$(1))/obj/%.so: $$(GUEST_OUT_$(1))/obj/tests/%.o $$(GUEST_OUT_$(1))/libguest.a \
 	$$(GUEST_LINK_EXTRA_$(1))
 	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
-		-lefi -lgnuefi
+		-o $$@ $$(GUEST_CRT0_$(1)) $$< $$(GUEST_PROG_LIBS) \
+		$$(GUEST_OUT_$(1))/libguest.a -lefi -lgnuefi
 
 $$(GUEST_OUT_$(1))/obj/tools/%.so: $$(GUEST_OUT_$(1))/obj/tools/%.o $$(GUEST_OUT_$(1))/libguest.a \
 	$$(GUEST_LINK_EXTRA_$(1))
@@ -107,6 +120,40 @@ guest: $$(GUEST_TESTS:%=$$(GUEST_OUT_$(1))/%.efi) \
 endef
 
 $(foreach a,$(GUEST_ARCHES),$(eval $(call guest_arch,$(a))))
+
+# guest_lib_hdrs(arch, lib): the rules that copy a library's headers into
+# $(BUILD)/guest/<arch>/include/ (from a sysroot: after GUEST_DEPS_<arch>).
+define guest_lib_hdrs
+$(foreach h,$(GUEST_HDRS_$(2)_$(1)),$$(BUILD)/guest/$(1)/include/$(notdir $(h))): \
+	$$(BUILD)/guest/$(1)/include/%: $(dir $(firstword $(GUEST_HDRS_$(2)_$(1))))% \
+	| $$(GUEST_DEPS_$(1))
+	@mkdir -p $$(@D)
+	cp $$< $$@
+
+# The archive and headers may come out of a sysroot; missing, they are
+# named (Debian's package is the arch.mk's business).
+$(GUEST_LIB_$(2)_$(1)) $(GUEST_HDRS_$(2)_$(1)): | $$(GUEST_DEPS_$(1))
+	@test -f $$@ || { echo "guest: $$@ is missing: $(2) for $(1)$(if \
+		$(GUEST_PKG_$(2)_$(1)), (Debian package $(GUEST_PKG_$(2)_$(1))))" >&2; exit 1; }
+endef
+
+# guest_prog(arch, program): what a program's GUEST_LIBS_<program> adds to
+# its compile (the include folder, the headers as prerequisites) and link.
+define guest_prog
+$$(BUILD)/guest/$(1)/obj/tests/$(2).o: private GUEST_PROG_CFLAGS := \
+	-I$$(BUILD)/guest/$(1)/include
+$$(BUILD)/guest/$(1)/obj/tests/$(2).o: $(foreach l,$(GUEST_LIBS_$(2)),\
+	$(foreach h,$(GUEST_HDRS_$(l)_$(1)),$$(BUILD)/guest/$(1)/include/$(notdir $(h))))
+$$(BUILD)/guest/$(1)/obj/$(2).so: private GUEST_PROG_LIBS := \
+	$(foreach l,$(GUEST_LIBS_$(2)),$(GUEST_LIB_$(l)_$(1)))
+$$(BUILD)/guest/$(1)/obj/$(2).so: $(foreach l,$(GUEST_LIBS_$(2)),$(GUEST_LIB_$(l)_$(1)))
+endef
+
+GUEST_EXTRA_LIBS := $(sort $(foreach t,$(GUEST_TESTS),$(GUEST_LIBS_$(t))))
+$(foreach a,$(GUEST_ARCHES),$(foreach l,$(GUEST_EXTRA_LIBS),\
+	$(eval $(call guest_lib_hdrs,$(a),$(l)))))
+$(foreach a,$(GUEST_ARCHES),$(foreach t,$(GUEST_TESTS),$(if $(GUEST_LIBS_$(t)),\
+	$(eval $(call guest_prog,$(a),$(t))))))
 
 # The library's pure parts as a hosted program, under the sanitizers:
 # `make guest-check` builds and runs it. Their printf-family names are

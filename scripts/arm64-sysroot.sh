@@ -1,12 +1,14 @@
 #!/bin/sh
-# arm64-sysroot.sh - unpacks Debian's arm64 gnu-efi into a folder of the
-# build tree, for the aarch64 guest build (guest/arch/aarch64/arch.mk).
+# arm64-sysroot.sh - unpacks Debian's arm64 gnu-efi and libfdt into a
+# folder of the build tree, for the aarch64 guest build
+# (guest/arch/aarch64/arch.mk).
 #
 # Usage: scripts/arm64-sysroot.sh SYSROOT [PACKAGE...]
-#        (default package: gnu-efi; e.g. libfdt-dev for libfdt as well)
+#        (default packages: gnu-efi libfdt-dev)
 #
-# Gives SYSROOT/usr/include/efi/..., SYSROOT/usr/lib/libefi.a and the
-# rest of each package, from `apt-get download PACKAGE:arm64` into
+# Gives SYSROOT/usr/include/efi/..., SYSROOT/usr/lib/libefi.a,
+# SYSROOT/usr/include/libfdt.h, SYSROOT/usr/lib/aarch64-linux-gnu/libfdt.a
+# and the rest of each package, from `apt-get download PACKAGE:arm64` into
 # SYSROOT/debs and `dpkg -x`. Idempotent: when SYSROOT/.done names the
 # same packages, it does nothing (and needs no network). The first run
 # needs the arm64 architecture in dpkg; as root it adds it
@@ -17,7 +19,7 @@ set -eu
 
 die() {
 	echo "arm64-sysroot: $*" >&2
-	echo "arm64-sysroot: the aarch64 guest build needs Debian's gnu-efi for arm64" \
+	echo "arm64-sysroot: the aarch64 guest build needs Debian's gnu-efi and libfdt for arm64" \
 		"in $sysroot (make GUEST_ARCHES=x86_64 builds x86_64 alone)" >&2
 	exit 1
 }
@@ -29,7 +31,7 @@ if [ -z "$sysroot" ] || [ "$sysroot" = / ]; then
 	exit 2
 fi
 shift
-[ $# -gt 0 ] || set -- gnu-efi
+[ $# -gt 0 ] || set -- gnu-efi libfdt-dev
 want="$*"
 
 # Touched, so that make sees it newer than the script and arch.mk.
@@ -95,13 +97,19 @@ for deb in "$sysroot"/debs/*.deb; do
 	dpkg -x "$deb" "$sysroot" || die "dpkg -x $deb failed"
 done
 
-# What the aarch64 build reads from gnu-efi.
-case " $want " in
-*" gnu-efi "*)
-	for f in usr/include/efi/aarch64/efibind.h usr/lib/libefi.a \
-	    usr/lib/libgnuefi.a; do
-		[ -f "$sysroot/$f" ] || die "gnu-efi:arm64 has no $f"
-	done ;;
-esac
+# What the aarch64 build reads from each package it knows.
+need() {
+	case " $want " in
+	*" $1 "*)
+		pkg=$1
+		shift
+		for f in "$@"; do
+			[ -f "$sysroot/$f" ] || die "$pkg:arm64 has no $f"
+		done ;;
+	esac
+}
+need gnu-efi usr/include/efi/aarch64/efibind.h usr/lib/libefi.a usr/lib/libgnuefi.a
+need libfdt-dev usr/include/libfdt.h usr/include/fdt.h \
+	usr/lib/aarch64-linux-gnu/libfdt.a
 printf '%s\n' "$want" > "$sysroot/.done"
 echo "arm64-sysroot: $want for arm64 in $sysroot" >&2

@@ -5,9 +5,11 @@
  * runs: the firmware watchdog is stopped (a test may take longer than its
  * five minutes; the farm has its own deadlines), the environment is read
  * from the farm's EFI variables, the console is set up as they say, argv
- * is built from LoadOptions and the case list is allocated. efi_main()
- * returns only when exit() returns to the loader; it then frees what the
- * library allocated, so a loader that runs job after job loses nothing.
+ * is built from LoadOptions, the case list is allocated and the stack
+ * protector's canary is put where libfdt reads it (stackguard.c).
+ * efi_main() returns only when exit() returns to the loader; it then
+ * restores the firmware's state and frees what the library allocated, so
+ * a loader that runs job after job loses nothing.
  */
 #include "guest.h"
 #include "uefi.h"
@@ -44,9 +46,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	console_init();
 	argv_load(&argc, &argv);
 	report_init();
+	stackguard_init();
 
 	st = exit_run_main(argc, argv, environ);
 
+	stackguard_fini();
+	dt_free();
 	report_free();
 	argv_free();
 	env_free();

@@ -125,6 +125,18 @@ void post_build_body(struct jbuf *jb, int code, bool aborted);
 void *pool_alloc(size_t size);
 void pool_free(void *p);
 
+/* devicetree.c */
+void dt_free(void);			/* what dt_fdt() read; before returning to the loader */
+
+/* stackguard.c */
+/*
+ * Makes the stack protector's canary readable where code built with it
+ * looks (x86_64: %fs:0x28), before main(); stackguard_fini() restores the
+ * firmware's state. No-ops where the canary is a plain variable.
+ */
+void stackguard_init(void);
+void stackguard_fini(void);
+
 /* arch/<arch>/: what each architecture provides. */
 int uart_init(void);			/* 0, or -1 when there is no UART */
 void uart_putc(char c);

@@ -11,7 +11,8 @@
  *
  * (or any shorter form); the library's efi_main() calls it and hands its
  * return value to exit(). Firmware-level helpers (memory map,
- * ExitBootServices) are in uefi.h. docs/guest.md is the reference.
+ * ExitBootServices) are in uefi.h, the device tree in devicetree.h.
+ * docs/guest.md is the reference.
  */
 #ifndef FARM_LIBCFLAT_H
 #define FARM_LIBCFLAT_H
@@ -50,6 +51,7 @@ void *memset(void *s, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
 size_t strlen(const char *s);
 size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);

@@ -1,6 +1,6 @@
 # arch.mk - aarch64: how the guest library and programs are built with
-# the cross compiler (gcc-aarch64-linux-gnu) and Debian's arm64 gnu-efi,
-# which the build unpacks into $(BUILD)/sysroot-arm64 through
+# the cross compiler (gcc-aarch64-linux-gnu) and Debian's arm64 gnu-efi
+# and libfdt, which the build unpacks into $(BUILD)/sysroot-arm64 through
 # scripts/arm64-sysroot.sh. Read by guest/guest.mk.
 #
 # The programs use gnu-efi's headers, libefi.a and libgnuefi.a
@@ -10,7 +10,8 @@
 # the PE header (`--target efi-app-aarch64`), as for x86_64.
 #
 # GNUEFI_aarch64=<prefix> uses an arm64 gnu-efi found elsewhere (an arm64
-# host's /usr); the sysroot is then not fetched.
+# host's /usr); the sysroot is then not fetched, and libfdt is looked for
+# under the same prefix (LIBFDT_aarch64=<prefix> to change).
 
 GUEST_CC_aarch64      ?= aarch64-linux-gnu-gcc
 GUEST_LD_aarch64      ?= aarch64-linux-gnu-ld
@@ -18,8 +19,9 @@ GUEST_OBJCOPY_aarch64 ?= aarch64-linux-gnu-objcopy
 GUEST_AR_aarch64      ?= aarch64-linux-gnu-ar
 
 GUEST_SYSROOT_aarch64 := $(BUILD)/sysroot-arm64
-GUEST_SYSROOT_PKGS_aarch64 := gnu-efi
+GUEST_SYSROOT_PKGS_aarch64 := gnu-efi libfdt-dev
 GNUEFI_aarch64        ?= $(GUEST_SYSROOT_aarch64)/usr
+LIBFDT_aarch64        ?= $(GNUEFI_aarch64)
 
 # The sysroot, fetched before anything is compiled for aarch64; its .done
 # names the packages in it. A failure to fetch it fails the build with the
@@ -45,6 +47,14 @@ $(GUEST_CRT0_aarch64): guest/arch/aarch64/crt0.S guest/arch/aarch64/arch.mk \
 	| $(GUEST_DEPS_aarch64)
 	@mkdir -p $(@D)
 	$(GUEST_CC_aarch64) -c -o $@ $<
+
+# libfdt for the programs that link it (GUEST_LIBS_<program> in guest.mk):
+# Debian's arm64 libfdt-dev, position-independent, built with the stack
+# protector (its canary is __stack_chk_guard, guest/lib/stackguard.c).
+GUEST_LIB_libfdt_aarch64  := $(LIBFDT_aarch64)/lib/aarch64-linux-gnu/libfdt.a
+GUEST_HDRS_libfdt_aarch64 := $(LIBFDT_aarch64)/include/libfdt.h \
+	$(LIBFDT_aarch64)/include/fdt.h
+GUEST_PKG_libfdt_aarch64  := libfdt-dev:arm64
 
 # guest/arch/aarch64/*.c that go into the library.
 GUEST_ARCH_SRCS_aarch64 := fdt dt acpi uart psci setjmp

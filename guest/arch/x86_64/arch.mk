@@ -6,6 +6,7 @@ GUEST_LD_x86_64      ?= ld
 GUEST_OBJCOPY_x86_64 ?= objcopy
 GUEST_AR_x86_64      ?= ar
 GNUEFI_x86_64        ?= /usr
+LIBFDT_x86_64        ?= /usr
 
 # -mno-red-zone: firmware interrupts run on our stack. ms_abi lets the
 # program call firmware function pointers directly. No SSE in the library:
@@ -22,3 +23,11 @@ GUEST_PE_x86_64      := efi-app-x86_64
 
 # guest/arch/x86_64/*.c that go into the library.
 GUEST_ARCH_SRCS_x86_64 := uart debug_exit
+
+# libfdt for the programs that link it (GUEST_LIBS_<program> in guest.mk):
+# Debian's libfdt-dev, position-independent, built with the stack
+# protector (guest/lib/stackguard.c gives it its canary).
+GUEST_LIB_libfdt_x86_64  := $(LIBFDT_x86_64)/lib/x86_64-linux-gnu/libfdt.a
+GUEST_HDRS_libfdt_x86_64 := $(LIBFDT_x86_64)/include/libfdt.h \
+	$(LIBFDT_x86_64)/include/fdt.h
+GUEST_PKG_libfdt_x86_64  := libfdt-dev
