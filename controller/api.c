@@ -143,8 +143,9 @@ machine_json(const struct machine_info *mi)
 {
 	const struct machine_conf *m = mi->conf;
 
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:I}", "name", m->name,
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:o,s:I}", "name", m->name,
 	    "arch", m->arch, "kind", m->kind == MACHINE_QEMU ? "qemu" : "physical",
+	    "boot", config_boot_name(m->boot),
 	    "mac", m->mac, "tags", json_list(m->tags, m->ntags), "state", mi->state,
 	    "health", mi->health, "job", mi->job ? json_integer(mi->job) : json_null(),
 	    "boots", (json_int_t)mi->boots);
@@ -254,6 +255,27 @@ h_netboot(struct http_request *req, struct http_reply *rep)
 	path = xasprintf("%s/%s/%s", A.conf->netboot_dir, arch, file);
 	api_send_file(rep, path, "application/octet-stream");
 	free(path);
+}
+
+static void
+h_job_dtb(struct http_request *req, struct http_reply *rep)
+{
+	char *cause = NULL;
+	long long id = api_id(rep, req->params[0], "job");
+	size_t len;
+	void *dtb;
+
+	if (id < 0)
+		return;
+	if ((dtb = sched_job_dtb(id, &len, &cause)) == NULL) {
+		http_reply_error(rep, 404, "%s", cause);
+		free(cause);
+		return;
+	}
+	rep->status = 200;
+	rep->content_type = "application/octet-stream";
+	buf_add(&rep->body, dtb, len);
+	free(dtb);
 }
 
 static void
@@ -884,9 +906,9 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 	char **tests = NULL, **machines = NULL, **tags = NULL, **args = NULL;
 	char **env = NULL;
 	size_t ntests = 0, nmachines = 0, ntags = 0, nargs = 0, nenv = 0, ntargets = 0;
-	struct target *targets = NULL;
+	struct target *targets = NULL, *mismatch;
 	struct job *jobs = NULL;
-	size_t njobs = 0, i, k;
+	size_t njobs = 0, i, k, placed;
 	struct suite *suite = NULL;
 	const char *app = NULL, *name = "app", *key;
 	char *cause = NULL;
@@ -1042,16 +1064,17 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 				cause = c2;
 				goto bad;
 			}
+			placed = 0;
+			mismatch = NULL;
 			for (k = 0; k < ntargets; k++) {
+				/* A test for one arch goes to the targets of that
+				 * arch; naming only machines of another is an error. */
 				if (t->arch && strcmp(t->arch, targets[k].arch) != 0) {
-					if (targets[k].machine) {
-						cause = xasprintf("tests[%zu]: %s is for %s only;"
-						    " machine %s is %s", i, t->name, t->arch,
-						    targets[k].machine, targets[k].arch);
-						goto bad;
-					}
+					if (targets[k].machine && mismatch == NULL)
+						mismatch = &targets[k];
 					continue;
 				}
+				placed++;
 				jobs = xrealloc(jobs, (njobs + 1) * sizeof(*jobs));
 				if (job_from_suite(t, &targets[k], has_args ? args : NULL,
 				    nargs, env, nenv, (int)timeout, &jobs[njobs], &cause) < 0) {
@@ -1062,6 +1085,12 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 					goto bad;
 				}
 				njobs++;
+			}
+			if (placed == 0 && mismatch) {
+				cause = xasprintf("tests[%zu]: %s is for %s only; machine %s"
+				    " is %s", i, t->name, t->arch, mismatch->machine,
+				    mismatch->arch);
+				goto bad;
 			}
 		}
 	}
@@ -1230,6 +1259,7 @@ static const struct http_route api_routes[] = {
 	/* UEFI HTTP boot asks the size of the file with HEAD first. */
 	{ "HEAD", "/netboot/*/*", h_netboot, 0, 0 },
 	{ "GET", "/apps/*", h_app, 0, 0 },
+	{ "GET", "/jobs/*/dtb", h_job_dtb, 0, 0 },
 	{ "POST", "/api/v1/jobs/*/results", h_results, RESULTS_MAX_BODY, 0 },
 	{ "GET", "/api/v1/machines", h_machines, 0, 0 },
 	{ "GET", "/api/v1/machines/*", h_machine, 0, 0 },

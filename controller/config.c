@@ -662,6 +662,22 @@ set_kind(struct parser *p, void *obj, const struct conf_key *k, char *value)
 	return NULL;
 }
 
+static char *
+set_boot(struct parser *p, void *obj, const struct conf_key *k, char *value)
+{
+	struct machine_conf *m = obj;
+
+	(void)p;
+	(void)k;
+	if (strcmp(value, "ipxe") == 0)
+		m->boot = BOOT_IPXE;
+	else if (strcmp(value, "farmboot") == 0)
+		m->boot = BOOT_FARMBOOT;
+	else
+		return xasprintf("unknown boot \"%s\" (ipxe or farmboot)", value);
+	return NULL;
+}
+
 /* The canonical name of an architecture, or NULL. */
 static const char *
 arch_name(const char *s)
@@ -848,6 +864,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "address", .where = IN_NETWORK, .set = set_address },
 	{ .name = "dhcp_range", .where = IN_NETWORK, .set = set_range },
 	{ .name = "server_url", .where = IN_NETWORK, .set = set_url, .off = F(server_url) },
+	{ .name = "ipxe_x86_64", .where = IN_NETWORK, .set = set_optpath, .off = F(ipxe[0]) },
+	{ .name = "ipxe_aarch64", .where = IN_NETWORK, .set = set_optpath, .off = F(ipxe[1]) },
 
 	{ .name = "kind", .where = IN_MACHINE, .set = set_kind },
 	{ .name = "arch", .where = IN_MACHINE, .set = set_arch },
@@ -862,6 +880,8 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "job_timeout", .where = IN_MACHINE, .set = set_time,
 	  .off = M(job_timeout), .min = 1, .max = CONF_MAX_TIME },
 	{ .name = "always_on", .where = IN_MACHINE, .set = set_bool, .off = M(always_on) },
+	{ .name = "boot", .where = IN_MACHINE, .set = set_boot },
+	{ .name = "dtb", .where = IN_MACHINE, .set = set_path, .off = M(dtb) },
 
 	{ .name = "memory", .where = IN_QEMU, .set = set_mib, .off = M(memory),
 	  .min = 32, .max = 1 << 20 },
@@ -1386,6 +1406,47 @@ farm_finish(struct parser *p)
 		c->max_upload = 64LL << 20;
 }
 
+int
+config_arch_index(const char *arch)
+{
+	if (arch && strcmp(arch, "x86_64") == 0)
+		return 0;
+	if (arch && strcmp(arch, "aarch64") == 0)
+		return 1;
+	return -1;
+}
+
+const char *
+config_boot_name(enum boot_loader b)
+{
+	return b == BOOT_FARMBOOT ? "farmboot" : "ipxe";
+}
+
+/* Each machine's loader: what it says, else iPXE when the farm has one for
+ * its arch, else farmboot.efi. iPXE asked for where the farm has none is an
+ * error: the machine could never boot. */
+static void
+boot_finish(struct parser *p)
+{
+	struct farm_conf *c = p->conf;
+	size_t i;
+	int a;
+
+	for (i = 0; i < c->nmachines; i++) {
+		struct machine_conf *m = &c->machines[i];
+
+		if ((a = config_arch_index(m->arch)) < 0)
+			continue;
+		if (m->boot == BOOT_AUTO)
+			m->boot = c->ipxe[a] ? BOOT_IPXE : BOOT_FARMBOOT;
+		else if (m->boot == BOOT_IPXE && c->ipxe[a] == NULL &&
+		    !(m->kind == MACHINE_QEMU && m->nic_rom))
+			conf_err(p, m->line, "machine %s: boot = ipxe, but the farm has"
+			    " no iPXE for %s (set [network] ipxe_%s)", m->name,
+			    m->arch, m->arch);
+	}
+}
+
 static void
 check_macs(struct parser *p, const int *macline)
 {
@@ -1451,6 +1512,8 @@ config_parse(const char *name, const char *dir, const char *text, char **cause)
 	if ((s = find_section(&p, SECTION_NETWORK, NULL)) != NULL)
 		apply_entries(&p, s, c, IN_NETWORK, net_seen);
 	network_finish(&p, net_seen);
+	if (!key_line(net_seen, "ipxe_x86_64"))
+		c->ipxe[0] = xstrdup("/usr/lib/ipxe/ipxe.efi");
 	if (c->server_url == NULL && c->address != NULL)
 		c->server_url = xasprintf("http://%s:%d",
 		    c->mode == NET_USER ? "10.0.2.2" : c->address, c->listen_port);
@@ -1467,6 +1530,7 @@ config_parse(const char *name, const char *dir, const char *text, char **cause)
 	check_macs(&p, macline);
 	free(macline);
 	free(copy);
+	boot_finish(&p);
 
 	if (errlist_any(&p.errs)) {
 		if (cause)
@@ -1514,6 +1578,7 @@ machine_free(struct machine_conf *m)
 	free(m->firmware);
 	free(m->firmware_vars);
 	free(m->nic_rom);
+	free(m->dtb);
 	free_words(m->qemu_args, m->nqemu_args);
 	free(m->power_on);
 	free(m->power_off);
@@ -1547,6 +1612,8 @@ config_free(struct farm_conf *c)
 	free(c->dhcp_start);
 	free(c->dhcp_end);
 	free(c->server_url);
+	free(c->ipxe[0]);
+	free(c->ipxe[1]);
 	free(c);
 }
 
@@ -1621,7 +1688,8 @@ config_hard_change(const struct farm_conf *o, const struct farm_conf *n)
 	    str_differs(o->address, n->address) || o->prefix != n->prefix ||
 	    str_differs(o->dhcp_start, n->dhcp_start) ||
 	    str_differs(o->dhcp_end, n->dhcp_end) ||
-	    str_differs(o->server_url, n->server_url))
+	    str_differs(o->server_url, n->server_url) ||
+	    str_differs(o->ipxe[0], n->ipxe[0]) || str_differs(o->ipxe[1], n->ipxe[1]))
 		return xstrdup("[network] changed");
 	if (o->nmachines != n->nmachines)
 		return xasprintf("machines were added or removed (%zu -> %zu)",
@@ -1632,8 +1700,9 @@ config_hard_change(const struct farm_conf *o, const struct farm_conf *n)
 		if (strcmp(a->name, b->name) != 0)
 			return xasprintf("machine %s is now %s", a->name, b->name);
 		if (strcmp(a->arch, b->arch) != 0 || strcmp(a->mac, b->mac) != 0 ||
-		    a->kind != b->kind || str_differs(a->console, b->console))
-			return xasprintf("machine %s: kind, arch, mac or console changed",
+		    a->kind != b->kind || str_differs(a->console, b->console) ||
+		    a->boot != b->boot)
+			return xasprintf("machine %s: kind, arch, mac, boot or console changed",
 			    a->name);
 	}
 	return NULL;
@@ -1668,6 +1737,7 @@ config_apply(struct farm_conf *o, struct farm_conf *n, char **cause)
 		SWAP(a->firmware, b->firmware);
 		SWAP(a->firmware_vars, b->firmware_vars);
 		SWAP(a->nic_rom, b->nic_rom);
+		SWAP(a->dtb, b->dtb);
 		SWAP(a->qemu_args, b->qemu_args);
 		SWAP(a->nqemu_args, b->nqemu_args);
 		SWAP(a->power_on, b->power_on);

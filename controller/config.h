@@ -14,6 +14,9 @@
 
 enum net_mode { NET_LAB, NET_USER, NET_EXTERNAL };
 enum machine_kind { MACHINE_QEMU, MACHINE_PHYSICAL };
+/* What the machine's firmware network-boots into: iPXE (then boot.ipxe and
+ * iPXE scripts) or farm's own UEFI HTTP loader, farmboot.efi. */
+enum boot_loader { BOOT_AUTO, BOOT_IPXE, BOOT_FARMBOOT };
 
 struct machine_conf {
 	char *name;
@@ -49,6 +52,10 @@ struct machine_conf {
 	int output_timeout;     /* s, app fetched -> first console byte; default 30 */
 	int job_timeout;        /* s, default test-end deadline; default 300 */
 	int always_on;          /* idle script polls instead of exiting; default 0 */
+	enum boot_loader boot;  /* default: ipxe when the farm has an iPXE for
+	                           the arch ([network] ipxe_<arch>), else farmboot */
+	char *dtb;              /* device tree file; NULL: none (QEMU aarch64
+	                           machines get QEMU's own, dumped by farmd) */
 };
 
 struct farm_conf {
@@ -81,6 +88,9 @@ struct farm_conf {
 	int prefix;             /* 24 */
 	char *dhcp_start;       /* "10.99.0.100" */
 	char *dhcp_end;         /* "10.99.0.199" */
+	char *ipxe[2];          /* iPXE for firmware PXE clients, per arch
+	                           (config_arch_index); NULL: none. Default
+	                           /usr/lib/ipxe/ipxe.efi for x86_64 */
 	char *server_url;       /* what machines use to reach farmd; default
 	                           http://<address>:<listen_port> (lab/external),
 	                           http://10.0.2.2:<listen_port> (user) */
@@ -91,6 +101,12 @@ struct farm_conf {
 
 /* Reads and checks a farm.conf. NULL on error with *cause set to every
  * problem found, one "file:line: message" per line (caller frees). */
+/* 0 for x86_64, 1 for aarch64, -1 for anything else. */
+int config_arch_index(const char *arch);
+
+/* "ipxe" or "farmboot". */
+const char *config_boot_name(enum boot_loader);
+
 struct farm_conf *config_load(const char *path, char **cause);
 
 /* The same from text in memory; name is used in messages and dir resolves

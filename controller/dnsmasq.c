@@ -22,20 +22,51 @@
 
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "util.h"
 
-/* The iPXE binary that firmware PXE clients of an architecture get. */
-static const struct dnsmasq_pxe_arch {
-	const char *tag;
-	const char *file;       /* in tftp_root */
-	int client_arch[2];     /* DHCP option 93 values; 0 ends the list */
-} dnsmasq_pxe_archs[] = {
-	/* 9 is what some firmware sends for x86_64 UEFI (RFC 4578 says EBC). */
-	{ "efi-x86_64", "ipxe.efi", { 7, 9 } },
+/*
+ * The client architectures (DHCP option 93) of each arch farm has loaders
+ * for: firmware PXE and UEFI HTTP boot. 9 is what some firmware sends for
+ * x86_64 UEFI (RFC 4578 says EBC). Index as config_arch_index.
+ */
+static const struct dnsmasq_arch {
+	const char *name;       /* also the tag and the folder */
+	int pxe[2];             /* 0 ends the list */
+	int http;
+} dnsmasq_archs[DNSMASQ_NARCH] = {
+	{ "x86_64", { 7, 9 }, 16 },
+	{ "aarch64", { 11, 0 }, 19 },
 };
+
+/* IANA's processor architecture types, for messages. */
+static const struct {
+	int arch;
+	const char *name;
+} dnsmasq_arch_names[] = {
+	{ 0, "x86 BIOS" }, { 6, "x86 32-bit UEFI" }, { 7, "x86_64 UEFI" },
+	{ 9, "x86_64 UEFI" }, { 10, "arm 32-bit UEFI" }, { 11, "aarch64 UEFI" },
+	{ 15, "x86 32-bit UEFI HTTP" }, { 16, "x86_64 UEFI HTTP" },
+	{ 18, "arm 32-bit UEFI HTTP" }, { 19, "aarch64 UEFI HTTP" },
+	{ 25, "RISC-V 32-bit UEFI" }, { 27, "RISC-V 64-bit UEFI" },
+	{ 35, "RISC-V 32-bit UEFI HTTP" }, { 36, "RISC-V 64-bit UEFI HTTP" },
+	{ 39, "LoongArch 64-bit UEFI" }, { 41, "LoongArch 64-bit UEFI HTTP" },
+};
+
+const char *
+dnsmasq_arch_name(int client_arch)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(dnsmasq_arch_names); i++)
+		if (dnsmasq_arch_names[i].arch == client_arch)
+			return dnsmasq_arch_names[i].name;
+	return "an architecture unknown to farm";
+}
 
 /* 1 when s is an interface name: 1..15 bytes of [A-Za-z0-9._-]. */
 static int
@@ -116,6 +147,12 @@ dnsmasq_check(const struct dnsmasq_params *p)
 	    strncmp(p->boot_url, "https://", 8) != 0))
 		bad = "boot URL", want = "an http:// or https:// URL of printable"
 		    " ASCII without spaces, ',', '#', quotes or backslashes";
+	else if (p->server_url && (!dnsmasq_value_ok(p->server_url) ||
+	    strncmp(p->server_url, "http://", 7) != 0))
+		bad = "server URL", want = "an http:// URL of printable ASCII without"
+		    " spaces, ',', '#', quotes or backslashes";
+	else if (p->dhcp_script && !dnsmasq_value_ok(p->dhcp_script))
+		bad = "DHCP script", want = path;
 	else if (!dnsmasq_value_ok(p->lease_file))
 		bad = "lease file", want = path;
 	else if (!dnsmasq_value_ok(p->pid_file))
@@ -133,13 +170,94 @@ dnsmasq_check(const struct dnsmasq_params *p)
 	return 0;
 }
 
+/*
+ * The loaders, by client architecture: firmware PXE clients get iPXE or
+ * farmboot.efi over TFTP, UEFI HTTP boot clients the farmboot.efi URL,
+ * and a client of an architecture farm has no loader for a file that
+ * does not exist, so that it finishes DHCP (farmd hears of it through the
+ * dhcp-script) and fails at once instead of trying the next server. Each
+ * dhcp-boot's tags exclude every other's, so their order does not matter.
+ */
+static void
+dnsmasq_loaders(struct buf *b, const struct dnsmasq_params *p)
+{
+	char *excl = xstrdup("");
+	size_t a, j;
+
+	buf_printf(b,
+	    "\n"
+	    "# Firmware network-boot clients, by client architecture (option 93;\n"
+	    "# iPXE sends it too, hence tag:!ipxe). UEFI HTTP boot clients send\n"
+	    "# vendor class HTTPClient and want it back in the answer.\n"
+	    "enable-tftp\n"
+	    "tftp-root=%s\n"
+	    "dhcp-match=set:netboot,option:client-arch\n"
+	    "dhcp-vendorclass=set:httpc,HTTPClient\n"
+	    "dhcp-option-force=tag:httpc,60,HTTPClient\n", p->tftp_root);
+	if (p->server_url)
+		buf_printf(b,
+		    "# farmboot.efi loaded over TFTP finds farmd here.\n"
+		    "dhcp-option-force=tag:netboot,tag:!ipxe,%d,%s\n",
+		    DNSMASQ_SERVER_OPTION, p->server_url);
+	for (a = 0; a < DNSMASQ_NARCH; a++) {
+		const struct dnsmasq_arch *d = &dnsmasq_archs[a];
+		int ipxe = p->has_ipxe[a], fb = p->has_farmboot[a];
+		char *tmp;
+
+		buf_printf(b, "\n# %s\n", d->name);
+		for (j = 0; j < ARRAY_SIZE(d->pxe) && d->pxe[j]; j++)
+			buf_printf(b, "dhcp-match=set:%s,option:client-arch,%d\n",
+			    d->name, d->pxe[j]);
+		buf_printf(b, "dhcp-match=set:%s,option:client-arch,%d\n", d->name,
+		    d->http);
+		tmp = xasprintf("%s,tag:!%s", excl, d->name);
+		free(excl);
+		excl = tmp;
+		if (ipxe && fb) {
+			buf_printf(b, "dhcp-boot=tag:%s,tag:!ipxe,tag:!httpc,tag:!farmboot,"
+			    "%s/ipxe.efi\n", d->name, d->name);
+			buf_printf(b, "dhcp-boot=tag:%s,tag:!ipxe,tag:!httpc,tag:farmboot,"
+			    "%s/farmboot.efi\n", d->name, d->name);
+		} else if (ipxe) {
+			buf_printf(b, "dhcp-boot=tag:%s,tag:!ipxe,tag:!httpc,tag:!farmboot,"
+			    "%s/ipxe.efi\n", d->name, d->name);
+			buf_printf(b, "tag-if=set:" DNSMASQ_NOLOADER_TAG ",tag:%s,"
+			    "tag:farmboot\n", d->name);
+		} else if (fb) {
+			buf_printf(b, "dhcp-boot=tag:%s,tag:!ipxe,tag:!httpc,%s/farmboot.efi\n",
+			    d->name, d->name);
+		} else {
+			buf_printf(b, "tag-if=set:" DNSMASQ_NOLOADER_TAG ",tag:%s\n",
+			    d->name);
+		}
+		if (fb && p->server_url)
+			buf_printf(b, "dhcp-boot=tag:%s,tag:!ipxe,tag:httpc,"
+			    "%s/netboot/%s/farmboot.efi\n", d->name, p->server_url,
+			    d->name);
+		else if (ipxe)
+			buf_printf(b, "tag-if=set:" DNSMASQ_NOLOADER_TAG ",tag:%s,"
+			    "tag:httpc\n", d->name);
+	}
+	buf_printf(b,
+	    "\n"
+	    "# Any other architecture: farm has no loader for it.\n"
+	    "tag-if=set:" DNSMASQ_NOLOADER_TAG ",tag:netboot%s\n"
+	    "dhcp-boot=tag:" DNSMASQ_NOLOADER_TAG ",tag:!ipxe,tag:!httpc,"
+	    "farm-has-no-loader-for-this-architecture\n", excl);
+	if (p->server_url)
+		buf_printf(b, "dhcp-boot=tag:" DNSMASQ_NOLOADER_TAG ",tag:!ipxe,"
+		    "tag:httpc,%s/netboot/no-loader-for-this-architecture.efi\n",
+		    p->server_url);
+	free(excl);
+}
+
 char *
 dnsmasq_config(const struct dnsmasq_params *p)
 {
 	struct buf b = {0};
 	struct in_addr mask;
 	char maskstr[INET_ADDRSTRLEN], mac[18];
-	size_t i, j;
+	size_t i;
 
 	if (dnsmasq_check(p) < 0)
 		return NULL;
@@ -173,12 +291,14 @@ dnsmasq_config(const struct dnsmasq_params *p)
 	for (i = 0; i < p->nhosts; i++) {
 		mac_parse(p->hosts[i].mac, mac);
 		if (dnsmasq_hostname_ok(p->hosts[i].name)) {
-			buf_printf(&b, "dhcp-host=%s,%s\n", mac, p->hosts[i].name);
+			buf_printf(&b, "dhcp-host=%s,%s%s\n", mac,
+			    p->hosts[i].farmboot ? "set:farmboot," : "", p->hosts[i].name);
 		} else {
 			log_warnx("dnsmasq configuration: machine %s: its name is not"
 			    " a host name ([A-Za-z0-9_-], at most 63 bytes); no"
 			    " host name given", mac);
-			buf_printf(&b, "dhcp-host=%s\n", mac);
+			buf_printf(&b, "dhcp-host=%s%s\n", mac,
+			    p->hosts[i].farmboot ? ",set:farmboot" : "");
 		}
 	}
 
@@ -191,28 +311,14 @@ dnsmasq_config(const struct dnsmasq_params *p)
 	    "dhcp-option=tag:ipxe,encap:175,176,1b\n",
 	    p->boot_url);
 
-	if (p->tftp_root) {
+	if (p->tftp_root)
+		dnsmasq_loaders(&b, p);
+	if (p->dhcp_script)
 		buf_printf(&b,
 		    "\n"
-		    "# Firmware PXE clients get iPXE over TFTP, chosen by client\n"
-		    "# architecture (option 93); iPXE's own requests carry option 93\n"
-		    "# too, hence tag:!ipxe.\n"
-		    "enable-tftp\n"
-		    "tftp-root=%s\n", p->tftp_root);
-		for (i = 0; i < ARRAY_SIZE(dnsmasq_pxe_archs); i++) {
-			const struct dnsmasq_pxe_arch *a = &dnsmasq_pxe_archs[i];
-
-			for (j = 0; j < ARRAY_SIZE(a->client_arch) && a->client_arch[j]; j++)
-				buf_printf(&b, "dhcp-match=set:%s,option:client-arch,%d\n",
-				    a->tag, a->client_arch[j]);
-			buf_printf(&b, "dhcp-boot=tag:%s,tag:!ipxe,%s\n", a->tag, a->file);
-		}
-		buf_adds(&b,
-		    "# arm64 UEFI (client-arch 11) is offered nothing yet: Debian has\n"
-		    "# no arm64 iPXE, and without a file of its own AAVMF moves on to\n"
-		    "# HTTP boot at once. UEFI HTTP boot (vendor class HTTPClient,\n"
-		    "# farmboot.efi) comes with arm64 support.\n");
-	}
+		    "# Lease events go to farmd (a client's architecture, a client\n"
+		    "# farm has no loader for).\n"
+		    "dhcp-script=%s\n", p->dhcp_script);
 
 	if (p->ipv6_bridge)
 		buf_printf(&b,
@@ -223,4 +329,98 @@ dnsmasq_config(const struct dnsmasq_params *p)
 		    "dhcp-range=::,constructor:%s,ra-only\n", p->ipv6_bridge);
 
 	return buf_steal(&b);
+}
+
+/*
+ * The dhcp-script. dnsmasq runs it with the action, MAC, IP (and host
+ * name) as arguments and the transaction in the environment. It opens the
+ * FIFO read-write, which never blocks (farmd holds it open to read; if
+ * farmd is gone the line is lost, not the script stuck), and writes one
+ * tab-separated line of at most PIPE_BUF bytes, so lines never interleave.
+ */
+char *
+dnsmasq_event_script(const char *fifo)
+{
+	return xasprintf(
+	    "#!/bin/sh\n"
+	    "# Written by farmd: dnsmasq's dhcp-script. Tells farmd of DHCP leases.\n"
+	    "case \"$1\" in add|old) ;; *) exit 0 ;; esac\n"
+	    "[ -n \"${DNSMASQ_TAGS:-}\" ] || exit 0\n"
+	    "exec 3<>'%s' || exit 0\n"
+	    "printf 'farm1\\t%%s\\t%%s\\t%%s\\t%%.200s\\t%%.200s\\n' \"$1\" \"$2\" \"$3\" \\\n"
+	    "    \"${DNSMASQ_VENDOR_CLASS:-}\" \"$DNSMASQ_TAGS\" | tr -cd '\\11\\12\\40-\\176' >&3\n",
+	    fifo);
+}
+
+/* The client architecture in a PXE/HTTP vendor class
+ * ("PXEClient:Arch:00011:UNDI:003000"), or -1. */
+static int
+dnsmasq_vendor_arch(const char *vc, size_t n, int *http)
+{
+	static const char pxe[] = "PXEClient:Arch:", httpc[] = "HTTPClient:Arch:";
+	const char *p;
+	int arch = 0, digits = 0;
+
+	*http = n >= 10 && strncmp(vc, "HTTPClient", 10) == 0;
+	if (n >= sizeof(pxe) - 1 && strncmp(vc, pxe, sizeof(pxe) - 1) == 0)
+		p = vc + sizeof(pxe) - 1;
+	else if (n >= sizeof(httpc) - 1 && strncmp(vc, httpc, sizeof(httpc) - 1) == 0)
+		p = vc + sizeof(httpc) - 1;
+	else
+		return -1;
+	for (; p < vc + n && *p >= '0' && *p <= '9' && digits < 5; p++, digits++)
+		arch = arch * 10 + (*p - '0');
+	return digits == 5 ? arch : -1;
+}
+
+int
+dnsmasq_event_parse(const char *line, struct dnsmasq_event *ev)
+{
+	const char *f[6], *end;
+	size_t len[6], n;
+	int i;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->client_arch = -1;
+	for (i = 0; i < 6; i++) {
+		end = strchr(line, i == 5 ? '\n' : '\t');
+		if (end == NULL && i == 5)
+			end = line + strlen(line);
+		if (end == NULL)
+			return -1;
+		f[i] = line;
+		len[i] = (size_t)(end - line);
+		line = end + 1;
+	}
+	if (len[0] != 5 || strncmp(f[0], "farm1", 5) != 0)
+		return -1;
+	if (len[1] == 0 || len[1] >= sizeof(ev->action) ||
+	    (strncmp(f[1], "add", len[1]) != 0 && strncmp(f[1], "old", len[1]) != 0))
+		return -1;
+	memcpy(ev->action, f[1], len[1]);
+	if (len[2] >= sizeof(ev->mac) || len[3] >= sizeof(ev->ip))
+		return -1;
+	{
+		char mac[18], ip[16];
+		struct in_addr a;
+
+		memcpy(mac, f[2], len[2]);
+		mac[len[2]] = '\0';
+		memcpy(ip, f[3], len[3]);
+		ip[len[3]] = '\0';
+		if (mac_parse(mac, ev->mac) < 0 || inet_pton(AF_INET, ip, &a) != 1)
+			return -1;
+		memcpy(ev->ip, ip, len[3] + 1);
+	}
+	ev->client_arch = dnsmasq_vendor_arch(f[4], len[4], &ev->http);
+	/* The tags, space-separated. */
+	for (line = f[5]; line < f[5] + len[5]; line += n + 1) {
+		const char *sp = memchr(line, ' ', (size_t)(f[5] + len[5] - line));
+
+		n = sp ? (size_t)(sp - line) : (size_t)(f[5] + len[5] - line);
+		if (n == sizeof(DNSMASQ_NOLOADER_TAG) - 1 &&
+		    strncmp(line, DNSMASQ_NOLOADER_TAG, n) == 0)
+			ev->noloader = 1;
+	}
+	return 0;
 }

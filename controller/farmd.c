@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	if (conf->mode == NET_LAB) {
 		if (!netlab_can()) {
 			fall_back_to_user(conf);
-		} else if (lab_start(conf, &cause) < 0) {
+		} else if (lab_start(conf, sched_dhcp_event, &cause) < 0) {
 			log_warnx("lab network: %s", cause);
 			goto out_db;
 		} else {

@@ -3,13 +3,21 @@
  * written by dnsmasq.c into <state>/dnsmasq.conf (a temporary file renamed
  * into place); dnsmasq runs in the foreground as our child, so its exit is
  * seen at once on the loop and it is restarted after 1, 2, 4 ... 30 s.
+ *
+ * What firmware fetches over TFTP is in <state>/tftp/<arch>/: links to the
+ * farm's iPXE (ipxe.efi) and farmboot.efi, made afresh at every start.
+ * dnsmasq tells farmd of each lease through its dhcp-script, which writes
+ * a line into the FIFO <state>/dhcp-events that farmd reads on its loop.
  */
 #include "lab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,9 +39,18 @@ static struct {
 	int64_t backoff_ms;
 	int64_t started;
 	int stopping;
-} D;
+	char *fifo_path;
+	int fifo;
+	struct loop_fd *fifo_fd;
+	char evbuf[4096];
+	size_t evlen;
+	lab_event_cb on_event;
+} D = { .fifo = -1 };
+
+static const char *const lab_archs[DNSMASQ_NARCH] = { "x86_64", "aarch64" };
 
 static void lab_dnsmasq_spawn(void *);
+static void lab_events_close(void);
 
 static void
 lab_dnsmasq_exited(pid_t pid, int status, void *arg)
@@ -94,11 +111,109 @@ lab_dnsmasq_spawn(void *arg)
 	}
 }
 
+/* Makes <state>/tftp/<arch>/{ipxe,farmboot}.efi links to what exists. */
+static void
+lab_tftp(const struct farm_conf *c, const char *root, int *has_ipxe, int *has_fb)
+{
+	size_t a;
+
+	mkdir(root, 0755);
+	for (a = 0; a < DNSMASQ_NARCH; a++) {
+		char *dir = xasprintf("%s/%s", root, lab_archs[a]);
+		char *ipxe = xasprintf("%s/ipxe.efi", dir);
+		char *fb = xasprintf("%s/farmboot.efi", dir);
+		char *fbsrc = xasprintf("%s/%s/farmboot.efi", c->netboot_dir, lab_archs[a]);
+
+		mkdir(dir, 0755);
+		unlink(ipxe);
+		unlink(fb);
+		has_ipxe[a] = has_fb[a] = 0;
+		if (c->ipxe[a] && access(c->ipxe[a], R_OK) < 0)
+			log_warnx("[network] ipxe_%s: %s: %s; %s firmware PXE clients"
+			    " get farmboot.efi", lab_archs[a], c->ipxe[a],
+			    strerror(errno), lab_archs[a]);
+		else if (c->ipxe[a] && symlink(c->ipxe[a], ipxe) == 0)
+			has_ipxe[a] = 1;
+		if (access(fbsrc, R_OK) == 0) {
+			char *abs = realpath(fbsrc, NULL);
+
+			if (abs && symlink(abs, fb) == 0)
+				has_fb[a] = 1;
+			free(abs);
+		} else {
+			log_info("no %s: %s machines without iPXE cannot network-boot"
+			    " (`make netboot` builds it)", fbsrc, lab_archs[a]);
+		}
+		free(dir);
+		free(ipxe);
+		free(fb);
+		free(fbsrc);
+	}
+}
+
+/* Lines from the dhcp-script. */
+static void
+lab_fifo_read(int fd, uint32_t events, void *arg)
+{
+	struct dnsmasq_event ev;
+	char *nl;
+	ssize_t n;
+
+	(void)events;
+	(void)arg;
+	for (;;) {
+		n = read(fd, D.evbuf + D.evlen, sizeof(D.evbuf) - 1 - D.evlen);
+		if (n <= 0)
+			return;
+		D.evlen += (size_t)n;
+		D.evbuf[D.evlen] = '\0';
+		while ((nl = strchr(D.evbuf, '\n')) != NULL) {
+			*nl = '\0';
+			if (dnsmasq_event_parse(D.evbuf, &ev) == 0) {
+				if (D.on_event)
+					D.on_event(&ev);
+			} else {
+				log_debug("dhcp-script: ignored line \"%.80s\"", D.evbuf);
+			}
+			D.evlen -= (size_t)(nl + 1 - D.evbuf);
+			memmove(D.evbuf, nl + 1, D.evlen + 1);
+		}
+		if (D.evlen == sizeof(D.evbuf) - 1)
+			D.evlen = 0;    /* a line longer than the script writes */
+	}
+}
+
+/* The FIFO and the script that writes into it. */
+static int
+lab_events(const struct farm_conf *c, char **script, char **cause)
+{
+	char *text;
+
+	D.fifo_path = xasprintf("%s/dhcp-events", c->state_dir);
+	*script = xasprintf("%s/dhcp-event.sh", c->state_dir);
+	unlink(D.fifo_path);
+	if (mkfifo(D.fifo_path, 0600) < 0 ||
+	    (D.fifo = open(D.fifo_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		*cause = xasprintf("%s: %s", D.fifo_path, strerror(errno));
+		return -1;
+	}
+	D.fifo_fd = loop_fd_add(D.fifo, EPOLLIN, lab_fifo_read, NULL);
+	text = dnsmasq_event_script(D.fifo_path);
+	if (write_file_atomic(*script, text, strlen(text), 0755) < 0) {
+		*cause = xasprintf("%s: %s", *script, strerror(errno));
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
 /* Writes dnsmasq.conf for the lab network. */
 static int
-lab_write_config(const struct farm_conf *c, char **cause)
+lab_write_config(const struct farm_conf *c, const char *script, char **cause)
 {
 	struct dnsmasq_host *hosts = xcalloc(c->nmachines + 1, sizeof(*hosts));
+	char *tftp = xasprintf("%s/tftp", c->state_dir);
 	char *boot_url = xasprintf("%s/boot.ipxe", c->server_url);
 	char *leases = xasprintf("%s/dnsmasq.leases", c->state_dir);
 	char *pidf = xasprintf("%s/dnsmasq.pid", c->state_dir);
@@ -109,8 +224,10 @@ lab_write_config(const struct farm_conf *c, char **cause)
 		.range_end = c->dhcp_end,
 		.prefix = c->prefix,
 		.ipv6_bridge = netlab_ipv6() ? c->bridge : NULL,
-		.tftp_root = "/usr/lib/ipxe",
+		.tftp_root = tftp,
 		.boot_url = boot_url,
+		.server_url = c->server_url,
+		.dhcp_script = script,
 		.lease_file = leases,
 		.pid_file = pidf,
 		.hosts = hosts,
@@ -119,9 +236,11 @@ lab_write_config(const struct farm_conf *c, char **cause)
 	size_t i;
 	int rc = 0;
 
+	lab_tftp(c, tftp, p.has_ipxe, p.has_farmboot);
 	for (i = 0; i < c->nmachines; i++) {
 		hosts[p.nhosts].mac = c->machines[i].mac;
 		hosts[p.nhosts].name = c->machines[i].name;
+		hosts[p.nhosts].farmboot = c->machines[i].boot == BOOT_FARMBOOT;
 		p.nhosts++;
 	}
 	text = dnsmasq_config(&p);
@@ -135,6 +254,7 @@ lab_write_config(const struct farm_conf *c, char **cause)
 	}
 	free(text);
 	free(hosts);
+	free(tftp);
 	free(boot_url);
 	free(leases);
 	free(pidf);
@@ -142,20 +262,42 @@ lab_write_config(const struct farm_conf *c, char **cause)
 }
 
 int
-lab_start(const struct farm_conf *c, char **cause)
+lab_start(const struct farm_conf *c, lab_event_cb on_event, char **cause)
 {
+	char *script = NULL;
+
 	D.conf = c;
+	D.on_event = on_event;
 	D.conf_path = xasprintf("%s/dnsmasq.conf", c->state_dir);
 	D.log_path = xasprintf("%s/dnsmasq.log", c->state_dir);
 	D.backoff_ms = 1000;
 	if (netlab_up(c, cause) < 0)
 		return -1;
 	unlink(D.log_path);
-	if (lab_write_config(c, cause) < 0 || lab_dnsmasq_start(cause) < 0) {
+	if (lab_events(c, &script, cause) < 0 ||
+	    lab_write_config(c, script, cause) < 0 || lab_dnsmasq_start(cause) < 0) {
+		free(script);
+		lab_events_close();
 		netlab_down();
 		return -1;
 	}
+	free(script);
 	return 0;
+}
+
+static void
+lab_events_close(void)
+{
+	if (D.fifo_fd)
+		loop_fd_del(D.fifo_fd);
+	D.fifo_fd = NULL;
+	if (D.fifo >= 0)
+		close(D.fifo);
+	D.fifo = -1;
+	if (D.fifo_path)
+		unlink(D.fifo_path);
+	free(D.fifo_path);
+	D.fifo_path = NULL;
 }
 
 void
@@ -177,6 +319,7 @@ lab_stop(void)
 		}
 		D.pid = 0;
 	}
+	lab_events_close();
 	netlab_down();
 	free(D.conf_path);
 	free(D.log_path);

@@ -7,9 +7,14 @@
 #define FARM_LAB_H
 
 struct farm_conf;
+struct dnsmasq_event;
 
-/* Start-up: makes the network, writes dnsmasq's config and starts it. */
-int lab_start(const struct farm_conf *, char **cause);
+typedef void (*lab_event_cb)(const struct dnsmasq_event *);
+
+/* Start-up: makes the network, the TFTP folder of loaders, writes
+ * dnsmasq's config and starts it. Lease events (a machine got an address;
+ * a client farm has no loader for) are given to on_event. */
+int lab_start(const struct farm_conf *, lab_event_cb on_event, char **cause);
 /* Shutdown: stops dnsmasq (waits) and removes the network. */
 void lab_stop(void);
 

@@ -64,6 +64,7 @@ power_free(struct power *p)
 	loop_child_forget(p->child);
 	loop_timer_cancel(p->kill_timer);
 	free(p->dir);
+	free(p->dtb);
 	free(p->console_path);
 	free(p->tap);
 	free(p->priv);
@@ -82,7 +83,15 @@ power_on(struct power *p, const struct power_opts *opts, char **cause)
 		return -1;
 	}
 	p->stopping = 0;
+	free(p->dtb);
+	p->dtb = p->m->dtb ? xstrdup(p->m->dtb) : NULL;
 	return p->be->on(p, opts, cause);
+}
+
+const char *
+power_dtb(const struct power *p)
+{
+	return p->dtb;
 }
 
 void

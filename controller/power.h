@@ -37,6 +37,9 @@ int power_on(struct power *, const struct power_opts *, char **cause);
 /* Stops it; a POWER_STOPPED with by_us set follows. */
 void power_off(struct power *);
 int power_is_on(const struct power *);
+/* The device tree file of the machine's current boot: farm.conf's dtb, or
+ * for a QEMU machine that has one (aarch64 virt) QEMU's own; NULL: none. */
+const char *power_dtb(const struct power *);
 /* Stops the machine and waits for it (blocks: farmd's shutdown only). */
 void power_shutdown(struct power *);
 

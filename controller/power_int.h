@@ -24,6 +24,8 @@ struct power {
 	int stopping;
 	int with_kvm;            /* qemu: this boot runs under KVM */
 	int cmd_timeout_ms;     /* command backend: a command's deadline */
+	char *dtb;              /* the device tree of the current boot (a
+	                           file); NULL: none */
 	void *priv;             /* the backend's own state */
 };
 

@@ -1,10 +1,23 @@
 /*
  * power_qemu.c - the QEMU power backend. "On" starts one QEMU process for
  * one boot: firmware in pflash (code read-only, a fresh copy of the vars
- * template per boot so every boot starts alike), the iPXE ROM on a
- * virtio-net NIC as first boot option, isa-debug-exit for exit statuses,
- * the serial port on farmd's console socket, -no-reboot so a reset ends the
- * process. "Off" is SIGTERM, then SIGKILL after a grace period.
+ * template per boot so every boot starts alike), a virtio-net NIC as first
+ * boot option, the serial port on farmd's console socket, -no-reboot so a
+ * reset ends the process. "Off" is SIGTERM, then SIGKILL after a grace
+ * period.
+ *
+ * How the NIC boots follows the machine's loader (farm.conf `boot`):
+ *   - ipxe: the iPXE ROM (nic_rom) drives the NIC; its DHCP gets
+ *     /boot.ipxe;
+ *   - farmboot: no option ROM, so the firmware's own network stack boots
+ *     farmboot.efi: on x86_64 through firmware PXE and TFTP, on aarch64
+ *     through UEFI HTTP boot (PXE turned off through fw_cfg, else AAVMF
+ *     spends its first minute on PXEv4/v6 attempts). Both paths a physical
+ *     machine may take are thus the ones the farm's own VMs use.
+ * x86_64 machines get isa-debug-exit (a guest's exit status becomes
+ * QEMU's). Machines whose QEMU board is described by a device tree (virt)
+ * get QEMU's own DTB, dumped once per board shape (-machine dumpdtb=),
+ * which farmd serves per job with /chosen filled in (dtb.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +98,84 @@ qemu_fresh_vars(struct power *p, const char *dst, char **cause)
 	return 0;
 }
 
+/*
+ * The DTB QEMU builds for this boot's board, dumped with the same machine,
+ * CPU, memory and CPU count: <dir>/qemu-<hash of those>.dtb, made again by
+ * each farmd process (a new QEMU may describe the board differently).
+ * Its path, or NULL when the board has no device tree or QEMU failed (the
+ * cause is logged; the machine boots without a farm DTB).
+ */
+static char *
+qemu_dump_dtb(struct power *p, int kvm, unsigned memory, unsigned cpus)
+{
+	const struct machine_conf *m = p->m;
+	char mem[16], smp[16], hash[65], *key, *path, *machine, *log, *cause = NULL;
+	const char *argv[48];
+	int argc = 0, status;
+	size_t i;
+	pid_t pid;
+
+	if (strcmp(m->arch, "aarch64") != 0 || strncmp(m->qemu_machine, "virt", 4) != 0)
+		return NULL;
+	snprintf(mem, sizeof(mem), "%u", memory);
+	snprintf(smp, sizeof(smp), "%u", cpus);
+	key = xasprintf("%s|%s|%s|%s|%s|%s", qemu_binary(m), m->qemu_machine,
+	    kvm ? "kvm" : "tcg", m->cpu, mem, smp);
+	for (i = 0; i < m->nqemu_args; i++) {
+		char *k = xasprintf("%s|%s", key, m->qemu_args[i]);
+
+		free(key);
+		key = k;
+	}
+	sha256_hex(key, strlen(key), hash);
+	hash[16] = '\0';
+	free(key);
+	path = xasprintf("%s/qemu-%s.dtb", p->dir, hash);
+	if (p->priv && strcmp(p->priv, path) == 0 && access(path, R_OK) == 0)
+		return path;
+	machine = xasprintf("%s,dumpdtb=%s", m->qemu_machine, path);
+	log = xasprintf("%s/dumpdtb.log", p->dir);
+	argv[argc++] = qemu_binary(m);
+	argv[argc++] = "-machine";
+	argv[argc++] = machine;
+	argv[argc++] = "-accel";
+	argv[argc++] = kvm ? "kvm" : "tcg";
+	argv[argc++] = "-cpu";
+	argv[argc++] = m->cpu;
+	argv[argc++] = "-m";
+	argv[argc++] = mem;
+	argv[argc++] = "-smp";
+	argv[argc++] = smp;
+	argv[argc++] = "-nodefaults";
+	argv[argc++] = "-no-user-config";
+	argv[argc++] = "-display";
+	argv[argc++] = "none";
+	for (i = 0; i < m->nqemu_args && argc < (int)ARRAY_SIZE(argv) - 1; i++)
+		argv[argc++] = m->qemu_args[i];
+	argv[argc] = NULL;
+	unlink(path);
+	pid = proc_spawn(argv, log, &cause);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || access(path, R_OK) < 0) {
+		char *tail = proc_log_tail(log);
+
+		log_warnx("machine %s: QEMU did not dump its device tree%s%s%s",
+		    m->name, cause ? ": " : "", cause ? cause : "", *tail ? ": " : "");
+		if (*tail)
+			log_warnx("machine %s: %s", m->name, tail);
+		free(tail);
+		free(path);
+		path = NULL;
+	} else {
+		free(p->priv);
+		p->priv = xstrdup(path);
+	}
+	free(cause);
+	free(machine);
+	free(log);
+	return path;
+}
+
 static int
 qemu_use_kvm(const struct power *p)
 {
@@ -105,27 +196,40 @@ qemu_on(struct power *p, const struct power_opts *opts, char **cause)
 	char *strs[16] = {0};
 	const char *argv[64];
 	int argc = 0, ns = 0, rc = -1;
+	int farmboot = m->boot == BOOT_FARMBOOT;
+	int arm = strcmp(m->arch, "aarch64") == 0;
+	unsigned memory = opts && opts->memory ? opts->memory : m->memory;
+	unsigned cpus = opts && opts->cpus ? opts->cpus : m->cpus;
 	size_t i;
 	pid_t pid;
 	FILE *f;
 
 #define S(expr) (strs[ns++] = (expr))
+	if (farmboot && p->tap == NULL) {
+		*cause = xasprintf("machine %s boots farmboot.efi (boot = farmboot),"
+		    " which needs the lab network ([network] mode = lab, as root):"
+		    " QEMU's user networking offers neither UEFI HTTP boot nor the"
+		    " DHCP option with farmd's address", m->name);
+		goto out;
+	}
 	if (qemu_fresh_vars(p, vars, cause) < 0)
 		goto out;
+	p->with_kvm = qemu_use_kvm(p);
+	if (p->dtb == NULL)
+		p->dtb = qemu_dump_dtb(p, p->with_kvm, memory, cpus);
 	argv[argc++] = qemu_binary(m);
 	argv[argc++] = "-name";
 	argv[argc++] = S(xasprintf("farm-%s", m->name));
 	argv[argc++] = "-machine";
 	argv[argc++] = m->qemu_machine;
 	argv[argc++] = "-accel";
-	p->with_kvm = qemu_use_kvm(p);
 	argv[argc++] = p->with_kvm ? "kvm" : "tcg";
 	argv[argc++] = "-cpu";
 	argv[argc++] = m->cpu;
 	argv[argc++] = "-m";
-	argv[argc++] = S(xasprintf("%u", opts && opts->memory ? opts->memory : m->memory));
+	argv[argc++] = S(xasprintf("%u", memory));
 	argv[argc++] = "-smp";
-	argv[argc++] = S(xasprintf("%u", opts && opts->cpus ? opts->cpus : m->cpus));
+	argv[argc++] = S(xasprintf("%u", cpus));
 	argv[argc++] = "-nodefaults";
 	argv[argc++] = "-no-user-config";
 	argv[argc++] = "-display";
@@ -144,12 +248,15 @@ qemu_on(struct power *p, const struct power_opts *opts, char **cause)
 		argv[argc++] = S(xasprintf("user,id=n0,bootfile=%s/boot.ipxe",
 		    p->conf->server_url));
 	argv[argc++] = "-device";
-	if (m->nic_rom)
-		argv[argc++] = S(xasprintf("virtio-net-pci,netdev=n0,mac=%s,romfile=%s,"
-		    "bootindex=0", m->mac, m->nic_rom));
-	else
-		argv[argc++] = S(xasprintf("virtio-net-pci,netdev=n0,mac=%s,bootindex=0",
-		    m->mac));
+	/* romfile= empty: no option ROM at all (QEMU's default one is iPXE). */
+	argv[argc++] = S(xasprintf("virtio-net-pci,netdev=n0,mac=%s,romfile=%s,"
+	    "bootindex=0", m->mac, !farmboot && m->nic_rom ? m->nic_rom : ""));
+	if (farmboot && arm) {
+		argv[argc++] = "-fw_cfg";
+		argv[argc++] = "name=opt/org.tianocore/IPv4PXESupport,string=n";
+		argv[argc++] = "-fw_cfg";
+		argv[argc++] = "name=opt/org.tianocore/IPv6PXESupport,string=n";
+	}
 	if (strcmp(m->arch, "x86_64") == 0) {
 		argv[argc++] = "-device";
 		argv[argc++] = "isa-debug-exit,iobase=0xf4,iosize=0x04";

@@ -28,6 +28,8 @@
 #include "config.h"
 #include "console.h"
 #include "db.h"
+#include "dnsmasq.h"
+#include "dtb.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -206,7 +208,13 @@ static void
 run_maybe_ended(long long run)
 {
 	struct run_info r;
+	size_t i;
 
+	/* A job of the run still in flight: not the last (and no count query). */
+	for (i = 0; i < S.nmachines; i++)
+		if (S.machines[i].job && !S.machines[i].job->ended &&
+		    S.machines[i].job->j.run == run)
+			return;
 	if (db_run_get(S.db, run, &r) != 1 || r.counts[6] + r.counts[7] > 0)
 		return;
 	webhook_run(run, r.njobs, r.counts[0] + r.counts[2], r.counts[1],
@@ -687,8 +695,11 @@ static char *
 machine_job_script(struct machine *m, int farmboot)
 {
 	struct rjob *rj = m->job;
+	char *dtb_url = m->power && power_dtb(m->power) ?
+	    xasprintf("%s/jobs/%lld/dtb", S.conf->server_url, rj->j.id) : NULL;
 	struct boot_job bj = {
 		.server = S.conf->server_url,
+		.dtb_url = dtb_url,
 		.job = rj->j.id,
 		.token = rj->token,
 		.machine = m->conf->name,
@@ -704,6 +715,7 @@ machine_job_script(struct machine *m, int farmboot)
 	char *cause = NULL, *script = farmboot ? boot_farmboot_job(&bj, &cause) :
 	    boot_ipxe_job(&bj, &cause);
 
+	free(dtb_url);
 	if (script == NULL) {
 		char *why = xasprintf("could not make the boot script: %s", cause);
 
@@ -780,6 +792,96 @@ boot_script(const char *mac, const char *client, const char *arch,
 		log_info("machine %s (%s): no job, idle script", m->conf->name, client);
 	machine_idle_off(m);
 	return idle_script(m, farmboot);
+}
+
+/*
+ * dnsmasq gave an address (lab mode). A machine whose firmware asked for
+ * an architecture the farm has no loader for would only time out later:
+ * its job ends now as infra with the reason. A MAC not in farm.conf is
+ * recorded as discovered, with its architecture.
+ */
+void
+sched_dhcp_event(const struct dnsmasq_event *ev)
+{
+	struct machine *m = machine_by_mac(ev->mac);
+	char arch[48] = "";
+
+	if (ev->client_arch >= 0)
+		snprintf(arch, sizeof(arch), "%d (%s)", ev->client_arch,
+		    dnsmasq_arch_name(ev->client_arch));
+	if (m == NULL) {
+		/* Only network-boot requests: other DHCP clients on the lab
+		 * network are not machines. */
+		if (ev->client_arch >= 0) {
+			log_info("DHCP: unknown machine %s got %s (client arch %s):"
+			    " recorded as discovered", ev->mac, ev->ip, arch);
+			db_discovered_seen(S.db, ev->mac, ev->ip,
+			    dnsmasq_arch_name(ev->client_arch),
+			    ev->http ? "uefi-http" : "pxe");
+		}
+		return;
+	}
+	/* Without a client arch it is the loader's or the OS's own DHCP. */
+	if (ev->client_arch < 0)
+		log_debug("machine %s: DHCP %s", m->conf->name, ev->ip);
+	else
+		log_info("machine %s: DHCP %s, client arch %s%s", m->conf->name,
+		    ev->ip, arch, ev->http ? ", UEFI HTTP boot" : "");
+	if (!ev->noloader)
+		return;
+	log_warnx("machine %s (%s): its firmware asked to %s-boot client"
+	    " architecture %s; the farm has no loader for that (farm.conf says"
+	    " arch = %s, boot = %s)", m->conf->name, ev->mac,
+	    ev->http ? "HTTP" : "PXE", *arch ? arch : "(none given)", m->conf->arch,
+	    config_boot_name(m->conf->boot));
+	if (m->job && !m->job->ended && m->stage == ST_BOOT) {
+		char *why = xasprintf("the machine's firmware asked to network-boot"
+		    " client architecture %s, which the farm has no loader for",
+		    *arch ? arch : "(none given)");
+
+		job_end(m, RESULT_INFRA, -1, why, "done");
+		free(why);
+		machine_power_off(m);
+	}
+}
+
+void *
+sched_job_dtb(long long id, size_t *len, char **cause)
+{
+	struct machine *m = machine_by_job(id);
+	struct dtb_chosen ch = {0};
+	struct buf args = {0};
+	const char *path;
+	void *in, *out;
+	size_t inlen, i;
+	char job[24];
+
+	if (m == NULL || m->job->ended || m->power == NULL ||
+	    (path = power_dtb(m->power)) == NULL) {
+		*cause = xasprintf("job %lld is not running on a machine with a"
+		    " device tree", id);
+		return NULL;
+	}
+	if ((in = dtb_load(path, &inlen, cause)) == NULL) {
+		log_warnx("machine %s: %s", m->conf->name, *cause);
+		return NULL;
+	}
+	snprintf(job, sizeof(job), "%lld", id);
+	for (i = 0; i < m->job->j.nargs; i++)
+		buf_printf(&args, "%s%s", i ? " " : "", m->job->j.args[i]);
+	ch.job = job;
+	ch.server = S.conf->server_url;
+	ch.bootargs = args.data ? args.data : "";
+	out = dtb_patch(in, inlen, &ch, len, cause);
+	if (out && dtb_pack(out, len, cause) < 0) {
+		free(out);
+		out = NULL;
+	}
+	if (out == NULL)
+		log_warnx("machine %s: %s: %s", m->conf->name, path, *cause);
+	buf_free(&args);
+	free(in);
+	return out;
 }
 
 char *

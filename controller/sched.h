@@ -46,6 +46,15 @@ char *sched_boot_done(const char *mac, const char *job, const char *token,
     const char *rc, const char *stage);
 /* The same two for farmboot.efi (GET /farmboot/<mac>, /farmboot/<mac>/done):
  * the answers are farmboot scripts. */
+/* The DTB of a running job: its machine's device tree with /chosen's
+ * farm,job, farm,server and bootargs (the job's arguments). malloc'd, or
+ * NULL with *cause. */
+void *sched_job_dtb(long long job, size_t *len, char **cause);
+
+struct dnsmasq_event;
+/* A DHCP lease event from dnsmasq (lab mode). */
+void sched_dhcp_event(const struct dnsmasq_event *);
+
 char *sched_farmboot_script(const char *mac, const char *client);
 char *sched_farmboot_done(const char *mac, const char *job, const char *token,
     const char *rc, const char *stage);

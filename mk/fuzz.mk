@@ -29,7 +29,7 @@ FUZZ_suite_MODS := suite errlist util log
 FUZZ_results_MODS := results util log
 FUZZ_http_MODS := http util log
 FUZZ_boot_MODS := boot util log
-FUZZ_sched_MODS := sched boot config errlist results db util log
+FUZZ_sched_MODS := sched boot config errlist results db dnsmasq dtb util log
 FUZZ_MAX_LEN_results := 65536
 FUZZ_MAX_LEN_http := 16384
 # The farmboot parser lives in the guest library's world (netboot/netboot.mk
@@ -42,7 +42,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_OUT = $(BUILD)/fuzz$(if $(FUZZ_STRICT),-strict)
 FUZZ ?= $(FUZZ_NAMES)
 FUZZ_CC ?= clang
-FUZZ_LIBS = $(shell pkg-config --libs jansson nettle sqlite3 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs jansson nettle sqlite3 2>/dev/null) -lfdt
 
 # fuzz_srcs(name): the harness, its folder's other sources, its modules.
 fuzz_srcs = tests/fuzz/$(1)/fuzz_$(1).c \

@@ -306,3 +306,42 @@ int fb_script_parse(char *text, struct fb_script *s, int *line, char *err,
 	}
 	return 0;
 }
+
+int fb_dhcp_option(const unsigned char *pkt, size_t len, int code, char *out,
+    size_t size)
+{
+	size_t i = 240, n = 0;
+	int found = 0;
+
+	if (size == 0 || len < 240 || pkt[236] != 99 || pkt[237] != 130 ||
+	    pkt[238] != 83 || pkt[239] != 99)
+		return -1;
+	while (i < len) {
+		unsigned c = pkt[i], l;
+
+		if (c == 0) {           /* pad */
+			i++;
+			continue;
+		}
+		if (c == 255)           /* end */
+			break;
+		if (i + 1 >= len || i + 2 + pkt[i + 1] > len)
+			return -1;
+		l = pkt[i + 1];
+		if (c == (unsigned)code) {
+			if (n + l >= size)
+				return -1;
+			for (unsigned k = 0; k < l; k++) {
+				unsigned char b = pkt[i + 2 + k];
+
+				if (b < 0x21 || b > 0x7e)
+					return -1;
+				out[n++] = (char)b;
+			}
+			found = 1;
+		}
+		i += 2 + l;
+	}
+	out[n] = '\0';
+	return found && n > 0 ? 0 : -1;
+}

@@ -43,4 +43,16 @@ struct fb_script {
 int fb_script_parse(char *text, struct fb_script *s, int *line, char *err,
     size_t size);
 
+/*
+ * The string in DHCP option `code` of a BOOTP/DHCP packet (pkt[len], from
+ * the op byte on), for farmboot loaded over TFTP: the firmware's PXE keeps
+ * the DHCP answer, and farm's dnsmasq puts farmd's URL in option 224.
+ * Pieces of a split option (RFC 3396) are joined. 0 with out[size] set
+ * (NUL-ended, printable ASCII only), or -1: no magic cookie, no such
+ * option, a malformed option list, a value that does not fit or holds
+ * anything but printable ASCII.
+ */
+int fb_dhcp_option(const unsigned char *pkt, size_t len, int code, char *out,
+    size_t size);
+
 #endif

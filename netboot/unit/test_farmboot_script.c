@@ -183,6 +183,48 @@ int main(void)
 		    "message, every job has app and done");
 	}
 
+	/* DHCP option 224 from a BOOTP packet (farmboot over TFTP). */
+	{
+		static unsigned char pkt[600];
+		char url[64];
+		size_t i = 240;
+
+		memset(pkt, 0, sizeof(pkt));
+		pkt[236] = 99, pkt[237] = 130, pkt[238] = 83, pkt[239] = 99;
+		pkt[i++] = 53, pkt[i++] = 1, pkt[i++] = 5;      /* ACK */
+		pkt[i++] = 0;                                   /* pad */
+		pkt[i++] = 224, pkt[i++] = 12;
+		memcpy(pkt + i, "http://10.99", 12), i += 12;
+		pkt[i++] = 224, pkt[i++] = 9;                   /* RFC 3396 */
+		memcpy(pkt + i, ".0.1:8080", 9), i += 9;
+		pkt[i++] = 255;
+		ok(fb_dhcp_option(pkt, i, 224, url, sizeof(url)) == 0 &&
+		    strcmp(url, "http://10.99.0.1:8080") == 0,
+		    "option 224, split in two, joined (%s)", url);
+		ok(fb_dhcp_option(pkt, i, 114, url, sizeof(url)) < 0,
+		    "an option that is not there");
+		ok(fb_dhcp_option(pkt, i, 224, url, 10) < 0, "a value too long");
+		ok(fb_dhcp_option(pkt, i - 5, 224, url, sizeof(url)) < 0,
+		    "an option cut off by the packet's end");
+		pkt[239] = 98;
+		ok(fb_dhcp_option(pkt, i, 224, url, sizeof(url)) < 0,
+		    "no magic cookie");
+		pkt[239] = 99;
+		pkt[250] = '\n';
+		ok(fb_dhcp_option(pkt, i, 224, url, sizeof(url)) < 0,
+		    "a control byte in the value");
+		ok(fb_dhcp_option(pkt, 100, 224, url, sizeof(url)) < 0,
+		    "a packet shorter than BOOTP's header");
+		for (int round = 0; round < 20000; round++) {
+			size_t n = 240 + rnd() % 300;
+
+			for (size_t k = 240; k < n; k++)
+				pkt[k] = (unsigned char)rnd();
+			fb_dhcp_option(pkt, n, 224, url, sizeof(url));
+		}
+		ok(true, "20000 random option lists: no crash");
+	}
+
 	{
 		char plan[32];
 		int k = snprintf(plan, sizeof(plan), "1..%d\n", n_tests);

@@ -97,7 +97,9 @@ test_shipped(void **state)
 	assert_string_equal(c->dhcp_start, "10.99.0.100");
 	assert_string_equal(c->dhcp_end, "10.99.0.199");
 	assert_string_equal(c->server_url, "http://10.99.0.1:8080");
-	assert_int_equal(c->nmachines, 1);
+	assert_string_equal(c->ipxe[0], "/usr/lib/ipxe/ipxe.efi");
+	assert_null(c->ipxe[1]);
+	assert_int_equal(c->nmachines, 2);
 
 	m = config_machine(c, "vm-x86");
 	assert_non_null(m);
@@ -126,8 +128,63 @@ test_shipped(void **state)
 	assert_int_equal(m->output_timeout, 30);
 	assert_int_equal(m->job_timeout, 300);
 	assert_int_equal(m->always_on, 0);
+	assert_int_equal(m->boot, BOOT_IPXE);
+	assert_null(m->dtb);
 	assert_true(m->line > 1);
+
+	/* vm-arm: AAVMF, no ROM, farmboot.efi (the farm has no arm64 iPXE). */
+	m = config_machine(c, "vm-arm");
+	assert_non_null(m);
+	assert_string_equal(m->arch, "aarch64");
+	assert_string_equal(m->qemu_machine, "virt");
+	assert_string_equal(m->qemu, "qemu-system-aarch64");
+	assert_string_equal(m->firmware, "/usr/share/AAVMF/AAVMF_CODE.fd");
+	assert_string_equal(m->firmware_vars, "/usr/share/AAVMF/AAVMF_VARS.fd");
+	assert_null(m->nic_rom);
+	assert_int_equal(m->boot, BOOT_FARMBOOT);
+	assert_string_equal(m->tags[0], "arch=aarch64");
 	config_free(c);
+}
+
+/* boot and dtb per machine, iPXE per arch: defaults follow what the farm
+ * has; iPXE where the farm has none is an error with its line. */
+static void
+test_boot_loader(void **state)
+{
+	struct farm_conf *c;
+	char *cause = NULL;
+
+	(void)state;
+	c = config_parse("t.conf", "/srv/farm",
+	    "[network]\nipxe_aarch64 = /srv/ipxe/arm64.efi\nipxe_x86_64 = none\n"
+	    "[machine a]\nkind = physical\narch = aarch64\nmac = 00:00:00:00:00:01\n"
+	    "power_on = true\ndtb = dtbs/board.dtb\n"
+	    "[machine b]\nkind = physical\narch = aarch64\nmac = 00:00:00:00:00:02\n"
+	    "power_on = true\nboot = farmboot\n"
+	    "[machine c]\nkind = physical\narch = x86_64\nmac = 00:00:00:00:00:03\n"
+	    "power_on = true\n", &cause);
+	if (c == NULL)
+		print_error("%s\n", cause);
+	assert_non_null(c);
+	assert_string_equal(c->ipxe[1], "/srv/ipxe/arm64.efi");
+	assert_null(c->ipxe[0]);
+	assert_int_equal(config_machine(c, "a")->boot, BOOT_IPXE);
+	assert_string_equal(config_machine(c, "a")->dtb, "/srv/farm/dtbs/board.dtb");
+	assert_int_equal(config_machine(c, "b")->boot, BOOT_FARMBOOT);
+	assert_int_equal(config_machine(c, "c")->boot, BOOT_FARMBOOT);
+	config_free(c);
+
+	c = config_parse("t.conf", "/srv/farm",
+	    "[machine a]\nkind = physical\narch = aarch64\nmac = 00:00:00:00:00:01\n"
+	    "power_on = true\nboot = ipxe\n"
+	    "[machine b]\nkind = physical\narch = x86_64\nmac = 00:00:00:00:00:02\n"
+	    "power_on = true\nboot = pxelinux\n", &cause);
+	assert_null(c);
+	assert_non_null(strstr(cause, "t.conf:1: machine a: boot = ipxe, but the farm"
+	    " has no iPXE for aarch64 (set [network] ipxe_aarch64)"));
+	assert_non_null(strstr(cause, "t.conf:12: boot: unknown boot \"pxelinux\""
+	    " (ipxe or farmboot)"));
+	free(cause);
 }
 
 /* An empty file is a farm with every default and no machines. */
@@ -888,6 +945,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped),
+		cmocka_unit_test(test_boot_loader),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_farm_keys),
 		cmocka_unit_test(test_network_keys),

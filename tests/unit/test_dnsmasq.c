@@ -24,8 +24,8 @@
 #endif
 
 static const struct dnsmasq_host lab_hosts[] = {
-	{ "52:54:00:F0:00:01", "vm-x86" },
-	{ "00-1b-21-aa-bb-cc", "rack3-seattle" },
+	{ "52:54:00:F0:00:01", "vm-x86", 0 },
+	{ "00-1b-21-aa-bb-cc", "rack3-seattle", 1 },
 };
 
 static struct dnsmasq_params
@@ -38,8 +38,12 @@ lab_params(void)
 		.range_end = "10.99.0.199",
 		.prefix = 24,
 		.ipv6_bridge = "farm0",
-		.tftp_root = "/usr/lib/ipxe",
+		.tftp_root = "/var/lib/farm/tftp",
+		.has_ipxe = { 1, 0 },
+		.has_farmboot = { 1, 1 },
 		.boot_url = "http://10.99.0.1:8080/boot.ipxe",
+		.server_url = "http://10.99.0.1:8080",
+		.dhcp_script = "/var/lib/farm/dhcp-event.sh",
 		.lease_file = "/var/lib/farm/dnsmasq.leases",
 		.pid_file = "/var/lib/farm/dnsmasq.pid",
 		.hosts = lab_hosts,
@@ -71,7 +75,7 @@ static const char lab_config[] =
     "\n"
     "# The farm's machines.\n"
     "dhcp-host=52:54:00:f0:00:01,vm-x86\n"
-    "dhcp-host=00:1b:21:aa:bb:cc,rack3-seattle\n"
+    "dhcp-host=00:1b:21:aa:bb:cc,set:farmboot,rack3-seattle\n"
     "\n"
     "# iPXE sends option 175: it gets the farm's first stage, and option\n"
     "# 175.176 (no-pxedhcp) so it does not wait for ProxyDHCP offers.\n"
@@ -79,18 +83,39 @@ static const char lab_config[] =
     "dhcp-boot=tag:ipxe,http://10.99.0.1:8080/boot.ipxe\n"
     "dhcp-option=tag:ipxe,encap:175,176,1b\n"
     "\n"
-    "# Firmware PXE clients get iPXE over TFTP, chosen by client\n"
-    "# architecture (option 93); iPXE's own requests carry option 93\n"
-    "# too, hence tag:!ipxe.\n"
+    "# Firmware network-boot clients, by client architecture (option 93;\n"
+    "# iPXE sends it too, hence tag:!ipxe). UEFI HTTP boot clients send\n"
+    "# vendor class HTTPClient and want it back in the answer.\n"
     "enable-tftp\n"
-    "tftp-root=/usr/lib/ipxe\n"
-    "dhcp-match=set:efi-x86_64,option:client-arch,7\n"
-    "dhcp-match=set:efi-x86_64,option:client-arch,9\n"
-    "dhcp-boot=tag:efi-x86_64,tag:!ipxe,ipxe.efi\n"
-    "# arm64 UEFI (client-arch 11) is offered nothing yet: Debian has\n"
-    "# no arm64 iPXE, and without a file of its own AAVMF moves on to\n"
-    "# HTTP boot at once. UEFI HTTP boot (vendor class HTTPClient,\n"
-    "# farmboot.efi) comes with arm64 support.\n"
+    "tftp-root=/var/lib/farm/tftp\n"
+    "dhcp-match=set:netboot,option:client-arch\n"
+    "dhcp-vendorclass=set:httpc,HTTPClient\n"
+    "dhcp-option-force=tag:httpc,60,HTTPClient\n"
+    "# farmboot.efi loaded over TFTP finds farmd here.\n"
+    "dhcp-option-force=tag:netboot,tag:!ipxe,224,http://10.99.0.1:8080\n"
+    "\n"
+    "# x86_64\n"
+    "dhcp-match=set:x86_64,option:client-arch,7\n"
+    "dhcp-match=set:x86_64,option:client-arch,9\n"
+    "dhcp-match=set:x86_64,option:client-arch,16\n"
+    "dhcp-boot=tag:x86_64,tag:!ipxe,tag:!httpc,tag:!farmboot,x86_64/ipxe.efi\n"
+    "dhcp-boot=tag:x86_64,tag:!ipxe,tag:!httpc,tag:farmboot,x86_64/farmboot.efi\n"
+    "dhcp-boot=tag:x86_64,tag:!ipxe,tag:httpc,http://10.99.0.1:8080/netboot/x86_64/farmboot.efi\n"
+    "\n"
+    "# aarch64\n"
+    "dhcp-match=set:aarch64,option:client-arch,11\n"
+    "dhcp-match=set:aarch64,option:client-arch,19\n"
+    "dhcp-boot=tag:aarch64,tag:!ipxe,tag:!httpc,aarch64/farmboot.efi\n"
+    "dhcp-boot=tag:aarch64,tag:!ipxe,tag:httpc,http://10.99.0.1:8080/netboot/aarch64/farmboot.efi\n"
+    "\n"
+    "# Any other architecture: farm has no loader for it.\n"
+    "tag-if=set:farm-noloader,tag:netboot,tag:!x86_64,tag:!aarch64\n"
+    "dhcp-boot=tag:farm-noloader,tag:!ipxe,tag:!httpc,farm-has-no-loader-for-this-architecture\n"
+    "dhcp-boot=tag:farm-noloader,tag:!ipxe,tag:httpc,http://10.99.0.1:8080/netboot/no-loader-for-this-architecture.efi\n"
+    "\n"
+    "# Lease events go to farmd (a client's architecture, a client\n"
+    "# farm has no loader for).\n"
+    "dhcp-script=/var/lib/farm/dhcp-event.sh\n"
     "\n"
     "# Router advertisements: without them iPXE waits for IPv6\n"
     "# autoconfiguration before it answers DHCP (16 s instead of 0.1 s).\n"
@@ -166,6 +191,7 @@ assert_only_farm_options(const char *text)
 		"no-hosts", "dhcp-authoritative", "dhcp-range", "dhcp-leasefile",
 		"pid-file", "log-dhcp", "dhcp-host", "dhcp-match", "dhcp-boot",
 		"dhcp-option", "enable-tftp", "tftp-root", "enable-ra",
+		"dhcp-option-force", "dhcp-vendorclass", "tag-if", "dhcp-script",
 	};
 	char *copy = xstrdup(text), *line, *save = NULL;
 	size_t i;
@@ -239,6 +265,98 @@ test_minimal(void **state)
 	free(text);
 }
 
+/* Which file each client architecture gets follows what the farm has: no
+ * iPXE for an arch means farmboot.efi for all its PXE clients; neither
+ * means the arch is tagged as one the farm has no loader for. */
+static void
+test_loaders(void **state)
+{
+	struct dnsmasq_params p = lab_params();
+	char *text;
+
+	(void)state;
+	p.has_ipxe[0] = 0;
+	p.has_farmboot[1] = 0;
+	text = dnsmasq_config(&p);
+	assert_non_null(text);
+	assert_non_null(strstr(text,
+	    "dhcp-boot=tag:x86_64,tag:!ipxe,tag:!httpc,x86_64/farmboot.efi\n"));
+	assert_null(strstr(text, "x86_64/ipxe.efi"));
+	assert_non_null(strstr(text, "tag-if=set:farm-noloader,tag:aarch64\n"));
+	assert_null(strstr(text, "aarch64/farmboot.efi"));
+	assert_only_farm_options(text);
+	assert_dnsmasq_accepts(text);
+	free(text);
+
+	/* An arm64 iPXE from the lab: PXE clients get it unless the machine
+	 * says farmboot. */
+	p = lab_params();
+	p.has_ipxe[1] = 1;
+	text = dnsmasq_config(&p);
+	assert_non_null(strstr(text,
+	    "dhcp-boot=tag:aarch64,tag:!ipxe,tag:!httpc,tag:!farmboot,aarch64/ipxe.efi\n"
+	    "dhcp-boot=tag:aarch64,tag:!ipxe,tag:!httpc,tag:farmboot,aarch64/farmboot.efi\n"));
+	assert_dnsmasq_accepts(text);
+	free(text);
+
+	/* Without a server URL, no HTTP boot answers and no option 224. */
+	p = lab_params();
+	p.server_url = NULL;
+	text = dnsmasq_config(&p);
+	assert_null(strstr(text, ",224,"));
+	assert_null(strstr(text, "tag:httpc,http"));
+	assert_dnsmasq_accepts(text);
+	free(text);
+}
+
+/* The lines the dhcp-script writes, and what else may arrive. */
+static void
+test_events(void **state)
+{
+	struct dnsmasq_event ev;
+	char *script;
+
+	(void)state;
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:F0:00:02\t10.99.0.101\t"
+	    "HTTPClient:Arch:00019:UNDI:003000\tknown aarch64 netboot httpc farm0\n", &ev), 0);
+	assert_string_equal(ev.action, "add");
+	assert_string_equal(ev.mac, "52:54:00:f0:00:02");
+	assert_string_equal(ev.ip, "10.99.0.101");
+	assert_int_equal(ev.client_arch, 19);
+	assert_int_equal(ev.http, 1);
+	assert_int_equal(ev.noloader, 0);
+
+	assert_int_equal(dnsmasq_event_parse("farm1\told\t00:1b:21:aa:bb:cc\t10.99.0.102\t"
+	    "PXEClient:Arch:00010:UNDI:003000\tnetboot farm-noloader farm0", &ev), 0);
+	assert_int_equal(ev.client_arch, 10);
+	assert_int_equal(ev.http, 0);
+	assert_int_equal(ev.noloader, 1);
+	assert_string_equal(dnsmasq_arch_name(10), "arm 32-bit UEFI");
+	assert_string_equal(dnsmasq_arch_name(4242), "an architecture unknown to farm");
+
+	/* No vendor class: no arch. A tag that only starts like ours. */
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00:01\t10.99.0.100\t"
+	    "\tfarm-noloaderx known\n", &ev), 0);
+	assert_int_equal(ev.client_arch, -1);
+	assert_int_equal(ev.noloader, 0);
+
+	/* Ignored: other actions, bad MAC or IP, short or foreign lines. */
+	assert_int_equal(dnsmasq_event_parse("farm1\tdel\t52:54:00:f0:00:01\t10.99.0.100\t\tx\n", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00\t10.99.0.100\t\tx\n", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00:01\t10.99.0.1000\t\tx\n", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00:01\n", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("farm2\tadd\t52:54:00:f0:00:01\t10.99.0.100\t\tx\n", &ev), -1);
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00:01\t10.99.0.100\t"
+	    "PXEClient:Arch:0001\tx\n", &ev), 0);
+	assert_int_equal(ev.client_arch, -1);
+
+	script = dnsmasq_event_script("/var/lib/farm/dhcp-events");
+	assert_non_null(strstr(script, "exec 3<>'/var/lib/farm/dhcp-events'"));
+	assert_non_null(strstr(script, "case \"$1\" in add|old)"));
+	free(script);
+}
+
 static void
 test_netmask(void **state)
 {
@@ -267,12 +385,12 @@ static void
 test_host_without_name(void **state)
 {
 	static const struct dnsmasq_host hosts[] = {
-		{ "52:54:00:f0:00:02", "rack 3" },
-		{ "52:54:00:f0:00:03", "-x" },
-		{ "52:54:00:f0:00:04", "a,set:evil" },
-		{ "52:54:00:f0:00:05", "x\nport=53" },
-		{ "52:54:00:f0:00:06", NULL },
-		{ "52:54:00:f0:00:07", "ok_name-1" },
+		{ "52:54:00:f0:00:02", "rack 3", 0 },
+		{ "52:54:00:f0:00:03", "-x", 0 },
+		{ "52:54:00:f0:00:04", "a,set:evil", 0 },
+		{ "52:54:00:f0:00:05", "x\nport=53", 0 },
+		{ "52:54:00:f0:00:06", NULL, 0 },
+		{ "52:54:00:f0:00:07", "ok_name-1", 0 },
 	};
 	struct dnsmasq_params p = lab_params();
 	char *text;
@@ -299,9 +417,9 @@ test_host_without_name(void **state)
 static void
 test_injection_refused(void **state)
 {
-	static const struct dnsmasq_host bad_mac[] = { { "52:54:00:f0:00", "x" } };
+	static const struct dnsmasq_host bad_mac[] = { { "52:54:00:f0:00", "x", 0 } };
 	static const struct dnsmasq_host evil_mac[] = {
-		{ "52:54:00:f0:00:01\nport=53", "x" },
+		{ "52:54:00:f0:00:01\nport=53", "x", 0 },
 	};
 	size_t n = 0;
 
@@ -356,6 +474,8 @@ main(void)
 		cmocka_unit_test(test_lab_dnsmasq_accepts),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_netmask),
+		cmocka_unit_test(test_loaders),
+		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_host_without_name),
 		cmocka_unit_test(test_injection_refused),
 	};

@@ -186,6 +186,13 @@ power_is_on(const struct power *p)
 	return p->on;
 }
 
+const char *
+power_dtb(const struct power *p)
+{
+	(void)p;
+	return NULL;
+}
+
 void
 power_shutdown(struct power *p)
 {
