@@ -421,6 +421,8 @@ dnsmasq_event_parse(const char *line, struct dnsmasq_event *ev)
 		if (n == sizeof(DNSMASQ_NOLOADER_TAG) - 1 &&
 		    strncmp(line, DNSMASQ_NOLOADER_TAG, n) == 0)
 			ev->noloader = 1;
+		if (n == 4 && strncmp(line, "ipxe", 4) == 0)
+			ev->ipxe = 1;
 	}
 	return 0;
 }

@@ -61,6 +61,7 @@ struct dnsmasq_event {
 	int client_arch;        /* option 93 from the vendor class; -1: none */
 	int http;               /* vendor class HTTPClient */
 	int noloader;           /* tagged DNSMASQ_NOLOADER_TAG */
+	int ipxe;               /* iPXE's own request (tagged ipxe) */
 };
 
 /* Parses one line the script wrote; 0, or -1 for a line to ignore. */

@@ -826,7 +826,8 @@ sched_dhcp_event(const struct dnsmasq_event *ev)
 		log_debug("machine %s: DHCP %s", m->conf->name, ev->ip);
 	else
 		log_info("machine %s: DHCP %s, client arch %s%s", m->conf->name,
-		    ev->ip, arch, ev->http ? ", UEFI HTTP boot" : "");
+		    ev->ip, arch, ev->ipxe ? ", iPXE" : ev->http ? ", UEFI HTTP boot" :
+		    ", firmware PXE");
 	if (!ev->noloader)
 		return;
 	log_warnx("machine %s (%s): its firmware asked to %s-boot client"

@@ -116,7 +116,7 @@ rc=$?
 echo "$out" | jq -r '.jobs[] | "# \(.id) \(.machine) \(.test): \(.result) \(.reason // "") boot \(.boot_ms) ms"'
 ok $rc "selftest passes on an x86_64 machine with boot = farmboot"
 id=$(echo "$out" | jq -r '.jobs[0].id')
-grep -q "machine vm-x86-fb: DHCP 10\.99\.0\.[0-9]*, client arch 7 (x86_64 UEFI)$" "$T/farmd.log"
+grep -q "machine vm-x86-fb: DHCP 10\.99\.0\.[0-9]*, client arch 7 (x86_64 UEFI), firmware PXE$" "$T/farmd.log"
 ok $? "its firmware PXE-booted (client arch 7) and got farmboot.efi over TFTP"
 farmctl log "$id" | grep -q "farmboot: server http://10.99.0.1:$PORT"
 ok $? "farmboot found farmd in DHCP option 224"

@@ -331,7 +331,11 @@ test_events(void **state)
 	assert_int_equal(ev.client_arch, 10);
 	assert_int_equal(ev.http, 0);
 	assert_int_equal(ev.noloader, 1);
+	assert_int_equal(ev.ipxe, 0);
 	assert_string_equal(dnsmasq_arch_name(10), "arm 32-bit UEFI");
+	assert_int_equal(dnsmasq_event_parse("farm1\tadd\t52:54:00:f0:00:01\t10.99.0.100\t"
+	    "PXEClient:Arch:00007:UNDI:003010\tipxe x86_64 netboot farm0\n", &ev), 0);
+	assert_int_equal(ev.ipxe, 1);
 	assert_string_equal(dnsmasq_arch_name(4242), "an architecture unknown to farm");
 
 	/* No vendor class: no arch. A tag that only starts like ours. */
