@@ -42,8 +42,8 @@
 #define BOOT_TOKEN_MAX 256
 #define BOOT_ARCH_MAX 32
 
-/* The name the DTB gets in iPXE, and so the file the guest opens on its
- * device: the value of fdtfile. */
+/* The name the DTB gets in iPXE (and on farmboot's volume), and so the
+ * file the guest opens on its device: the value of fdtfile. */
 #define BOOT_DTB_NAME "farm.dtb"
 
 /* The network device whose address the guest is told. "netX" is iPXE's
@@ -561,8 +561,12 @@ boot_farmboot_job(const struct boot_job *b, char **cause)
 		buf_printf(&out, "var %.*s %s\n", (int)(eq - b->env[i]), b->env[i], enc);
 		free(enc);
 	}
-	if (b->dtb_url)
+	/* fdtfile names the DTB's file on the app's device, as in the iPXE
+	 * script: farmboot offers the DTB as that file too. */
+	if (b->dtb_url) {
+		boot_fb_var(&out, "fdtfile", BOOT_DTB_NAME);
 		buf_printf(&out, "dtb %s\n", b->dtb_url);
+	}
 	buf_printf(&out, "app %s/apps/%s.efi?job=%lld %s\n", server, b->app_sha, b->job,
 	    b->app_name ? b->app_name : "app.efi");
 	for (i = 0; i < b->nargs; i++) {

@@ -6,7 +6,10 @@
  *
  * The server is the URL in LoadOptions when one is given, else the scheme,
  * host and port of the URI the firmware HTTP-booted this image from (the
- * URI node of its device path). The loader then loops:
+ * URI node of its device path), else, when the firmware's PXE loaded it
+ * over TFTP, the URL in DHCP option 224 of the answer PXE got (farm's
+ * dnsmasq sends it), else the URL farmd wrote into the copy its TFTP
+ * server gives (embedded_url). The loader then loops:
  *
  *	GET <server>/farmboot/<mac>        -> a script (farmboot_script.c)
  *	  idle     return to the firmware (its next boot option)
@@ -16,7 +19,10 @@
  *	           loader uses); fetch the DTB and install it as the
  *	           device-tree configuration table; fetch the app,
  *	           LoadImage it from memory and StartImage it with
- *	           "<name> <arg>..." as LoadOptions; then
+ *	           "<name> <arg>..." as LoadOptions. With a DTB, the app's
+ *	           device is a read-only volume (farmboot_fs.c) holding the
+ *	           DTB as the file the script's `fdtfile` names, as iPXE's
+ *	           is; it is removed when the app returns. Then
  *	GET <done>&rc=<hex EFI status>     -> the next script
  *
  * A script that does not parse, or a step of the job that fails, is
@@ -32,6 +38,7 @@
  * value is one NUL code unit.
  */
 #include "farmboot.h"
+#include "farmboot_fs.h"
 #include "uefi.h"
 
 #define SCRIPT_MAX	(64 * 1024)
@@ -44,6 +51,8 @@
 #define RETRY_MAX	5
 #define DELETE_MAX	1024
 #define FDT_MAGIC	0xd00dfeed
+#define FB_SERVER_OPTION 224	/* controller/dnsmasq.h DNSMASQ_SERVER_OPTION */
+#define DTB_FILE	"farm.dtb"	/* controller/boot.c BOOT_DTB_NAME */
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 
@@ -150,7 +159,53 @@ static int server_from_path(EFI_DEVICE_PATH *dp, char *out, size_t size)
 	return -1;
 }
 
-/* Where the loader came from: LoadOptions, else its device path's URI. */
+/*
+ * Room for farmd's URL in the image itself: the copies of farmboot.efi
+ * that farmd's TFTP folder holds have it written after the marker
+ * (controller/lab.c, lab_farmboot_copy), for firmware PXE beside a DHCP
+ * server that cannot send option 224 (ProxyDHCP, a lab's own server).
+ * volatile: the compiler must read it, not fold the marker in.
+ */
+#define URL_MARKER	"#farmboot-server-url#"
+#define URL_ROOM	256
+static volatile char embedded_url[URL_ROOM] = URL_MARKER;
+
+static int server_from_image(char *out, size_t size)
+{
+	char url[URL_ROOM];
+	size_t m = sizeof(URL_MARKER) - 1, n = 0;
+
+	while (m + n < URL_ROOM - 1 && embedded_url[m + n] != '\0') {
+		url[n] = embedded_url[m + n];
+		n++;
+	}
+	url[n] = '\0';
+	if (n == 0 || strncmp(url, "http://", 7) != 0)
+		return -1;
+	return url_base(url, out, size);
+}
+
+/* Loaded over TFTP by the firmware's PXE: the server in DHCP option 224
+ * of the answer PXE kept (farm's dnsmasq sends farmd's URL there). */
+static int server_from_pxe(char *out, size_t size)
+{
+	EFI_GUID pxe_guid = EFI_PXE_BASE_CODE_PROTOCOL_GUID;
+	EFI_PXE_BASE_CODE_PROTOCOL *pxe;
+	char url[FB_URL_MAX];
+
+	if (!efi_loaded_image->DeviceHandle ||
+	    efi_bs->HandleProtocol(efi_loaded_image->DeviceHandle, &pxe_guid,
+	    (void **)&pxe) != EFI_SUCCESS || !pxe->Mode ||
+	    !pxe->Mode->DhcpAckReceived)
+		return -1;
+	if (fb_dhcp_option(pxe->Mode->DhcpAck.Raw, sizeof(pxe->Mode->DhcpAck.Raw),
+	    FB_SERVER_OPTION, url, sizeof(url)) < 0)
+		return -1;
+	return url_base(url, out, size);
+}
+
+/* Where the loader came from: LoadOptions, else its device path's URI
+ * (UEFI HTTP boot), else the DHCP answer of a PXE/TFTP boot. */
 static int find_server(char *out, size_t size)
 {
 	EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
@@ -162,7 +217,11 @@ static int find_server(char *out, size_t size)
 	    efi_bs->HandleProtocol(efi_loaded_image->DeviceHandle, &dp_guid,
 	    (void **)&dp) == EFI_SUCCESS && server_from_path(dp, out, size) == 0)
 		return 0;
-	return server_from_path(efi_loaded_image->FilePath, out, size);
+	if (server_from_path(efi_loaded_image->FilePath, out, size) == 0)
+		return 0;
+	if (server_from_pxe(out, size) == 0)
+		return 0;
+	return server_from_image(out, size);
 }
 
 /*
@@ -302,11 +361,15 @@ static UINT32 be32(const void *p)
 }
 
 /*
- * Fetches the DTB and installs it as the device-tree configuration table,
- * in EfiACPIReclaimMemory pages (the memory type the specification asks
- * for). The pages of the DTB an earlier job installed are freed.
+ * Fetches the DTB and installs a copy as the device-tree configuration
+ * table, in EfiACPIReclaimMemory pages (the memory type the specification
+ * asks for). The pages of the DTB an earlier job installed are freed. On
+ * success *dtb (pool memory the caller frees) and *dtb_len are the DTB as
+ * fetched, for the app's volume: what the app may do to the table does not
+ * change the file.
  */
-static EFI_STATUS job_dtb(const struct fb_script *s, struct fb_net *net)
+static EFI_STATUS job_dtb(const struct fb_script *s, struct fb_net *net,
+    char **dtb, size_t *dtb_len)
 {
 	static EFI_PHYSICAL_ADDRESS prev;
 	static UINTN prev_pages;
@@ -342,10 +405,10 @@ static EFI_STATUS job_dtb(const struct fb_script *s, struct fb_net *net)
 		if (st != EFI_SUCCESS)
 			efi_bs->FreePages(addr, pages);
 	}
-	pool_free(body);
 	if (st != EFI_SUCCESS) {
 		fb_say("job %lu: dtb: cannot install it: %#lx", s->job,
 		    (unsigned long)st);
+		pool_free(body);
 		return st;
 	}
 	if (prev)
@@ -353,7 +416,64 @@ static EFI_STATUS job_dtb(const struct fb_script *s, struct fb_net *net)
 	prev = addr;
 	prev_pages = pages;
 	fb_say("job %lu: dtb installed (%zu bytes)", s->job, len);
+	*dtb = body;
+	*dtb_len = len;
 	return EFI_SUCCESS;
+}
+
+/* The name of the DTB's file: the script's fdtfile (the last one set
+ * wins), as iPXE names the image; farm.dtb when it sets none. */
+static const char *dtb_file_name(const struct fb_script *s)
+{
+	const char *name = DTB_FILE;
+
+	for (int i = 0; i < s->nvars; i++) {
+		if (strcmp(s->vars[i].name, "fdtfile") == 0)
+			name = s->vars[i].value;
+	}
+	return name;
+}
+
+/*
+ * Puts dtb[len] on a volume of its own (farmboot_fs.c) as the file
+ * fdtfile names, for apps that open it on their device as under iPXE.
+ * *path is the device path LoadImage gets (pool memory the caller frees);
+ * *fs goes to volume_close() once the app has returned.
+ */
+static EFI_STATUS job_volume(const struct fb_script *s, const char *dtb,
+    size_t len, struct fb_fs **fs, EFI_DEVICE_PATH **path)
+{
+	const char *name = dtb_file_name(s);
+	EFI_STATUS st;
+
+	st = fb_fs_open(name, dtb, len, s->job, fs);
+	if (st != EFI_SUCCESS) {
+		fb_say("job %lu: dtb: cannot make it the file '%.64s'%s: %#lx",
+		    s->job, name, st == EFI_INVALID_PARAMETER ?
+		    " (not a plain file name)" : "", (unsigned long)st);
+		return st;
+	}
+	*path = fb_fs_image_path(*fs, s->app_name);
+	if (!*path) {
+		fb_say("job %lu: dtb: no memory for the app's device path",
+		    s->job);
+		fb_fs_close(*fs);
+		*fs = NULL;
+		return EFI_OUT_OF_RESOURCES;
+	}
+	fb_say("job %lu: dtb is file %s on the app's device", s->job, name);
+	return EFI_SUCCESS;
+}
+
+/* Removes the app's volume; one that the firmware keeps is left as it is
+ * (its memory too: the firmware still points at it). */
+static void volume_close(const struct fb_script *s, struct fb_fs *fs)
+{
+	EFI_STATUS st = fb_fs_close(fs);
+
+	if (st != EFI_SUCCESS)
+		fb_say("job %lu: cannot remove the DTB's volume: %#lx", s->job,
+		    (unsigned long)st);
 }
 
 /* "<name> <arg>..." as UTF-16 with its NUL, in pool memory; NULL if none. */
@@ -384,17 +504,23 @@ static CHAR16 *load_options(const struct fb_script *s, UINT32 *size)
 	return w;
 }
 
-/* Fetches, loads and starts the app; fills *o. */
+/*
+ * Fetches, loads and starts the app; fills *o. With a DTB (dtb[dtb_len],
+ * NULL when the job has none) the app is loaded from the volume's device
+ * path, so that its LoadedImage->DeviceHandle is the volume.
+ */
 static void job_app(const struct fb_script *s, struct fb_net *net,
-    struct outcome *o)
+    const char *dtb, size_t dtb_len, struct outcome *o)
 {
 	EFI_GUID li_guid = EFI_LOADED_IMAGE_PROTOCOL_GUID;
 	EFI_LOADED_IMAGE *li;
 	EFI_HANDLE child = NULL;
-	CHAR16 *options;
+	EFI_DEVICE_PATH *path = NULL;
+	struct fb_fs *fs = NULL;
+	CHAR16 *options = NULL;
 	UINT32 opt_size = 0;
 	unsigned http;
-	char *body;
+	char *body = NULL;
 	size_t len;
 	EFI_STATUS st;
 
@@ -407,22 +533,27 @@ static void job_app(const struct fb_script *s, struct fb_net *net,
 		o->rc = st;
 		return;
 	}
-	st = efi_bs->LoadImage(FALSE, efi_image_handle, NULL, body, len, &child);
+	if (dtb) {
+		o->rc = job_volume(s, dtb, dtb_len, &fs, &path);
+		if (o->rc != EFI_SUCCESS)
+			goto out;
+	}
+	st = efi_bs->LoadImage(FALSE, efi_image_handle, path, body, len, &child);
 	pool_free(body);
+	body = NULL;
 	if (st != EFI_SUCCESS) {
 		fb_say("job %lu: app: LoadImage (%zu bytes): %#lx", s->job, len,
 		    (unsigned long)st);
 		o->rc = st;
-		return;
+		goto out;
 	}
 	options = load_options(s, &opt_size);
 	if (!options || efi_bs->HandleProtocol(child, &li_guid,
 	    (void **)&li) != EFI_SUCCESS) {
 		fb_say("job %lu: app: cannot pass the command line", s->job);
 		efi_bs->UnloadImage(child);
-		pool_free(options);
 		o->rc = EFI_OUT_OF_RESOURCES;
-		return;
+		goto out;
 	}
 	li->LoadOptions = options;
 	li->LoadOptionsSize = opt_size;
@@ -430,27 +561,35 @@ static void job_app(const struct fb_script *s, struct fb_net *net,
 	    s->app_name, len, s->nargs);
 	o->setup = false;
 	o->rc = efi_bs->StartImage(child, NULL, NULL);
-	pool_free(options);
 	/* The watchdog the firmware armed for the app is the app's. */
 	efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
 	fb_say("job %lu: %s returned %#lx", s->job, s->app_name,
 	    (unsigned long)o->rc);
+out:
+	pool_free(options);
+	volume_close(s, fs);
+	pool_free(path);
+	pool_free(body);
 }
 
 /* Runs a parsed job; fills *o. */
 static void job_run(const struct fb_script *s, struct fb_net *net,
     struct outcome *o)
 {
+	char *dtb = NULL;
+	size_t dtb_len = 0;
+
 	o->setup = true;
 	o->rc = job_vars(s, net);
 	if (o->rc != EFI_SUCCESS)
 		return;
 	if (s->dtb) {
-		o->rc = job_dtb(s, net);
+		o->rc = job_dtb(s, net, &dtb, &dtb_len);
 		if (o->rc != EFI_SUCCESS)
 			return;
 	}
-	job_app(s, net, o);
+	job_app(s, net, dtb, dtb_len, o);
+	pool_free(dtb);
 }
 
 /* The done URL with the outcome added; 0 or -1 when it does not fit. */
@@ -554,8 +693,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	/* The loader may wait on a poll loop for longer than five minutes. */
 	efi_bs->SetWatchdogTimer(0, 0, 0, NULL);
 	if (find_server(server, sizeof(server)) < 0) {
-		fb_say("no server: not HTTP-booted and no http:// URL in the "
-		    "command line (farmboot.efi http://SERVER:PORT)");
+		fb_say("no server: not HTTP-booted, no http:// URL in the command"
+		    " line (farmboot.efi http://SERVER:PORT), no DHCP option 224"
+		    " from a PXE boot, no URL written into this copy");
 		return EFI_INVALID_PARAMETER;
 	}
 	if (strncmp(server, "http://", 7) != 0) {

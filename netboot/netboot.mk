@@ -14,8 +14,9 @@
 
 NETBOOT_OUT := $(BUILD)/netboot
 NETBOOT_PROGS := setvar farmboot
-# farmboot.efi is made of more than one file (netboot/farmboot*.c).
-FARMBOOT_OBJS := farmboot farmboot_script farmboot_net
+# farmboot.efi is made of more than one file (netboot/farmboot*.c):
+# the job loop, the job format, the network, the DTB's volume.
+FARMBOOT_OBJS := farmboot farmboot_script farmboot_net farmboot_fs
 
 # netboot_arch(arch): the rules for one architecture.
 define netboot_arch

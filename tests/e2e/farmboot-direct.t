@@ -163,7 +163,7 @@ if [ -f "$fb" ]; then
 		[ "$secs" -lt 100 ]
 	ok $? "farmboot: no server: bounded retries, then back to the firmware (${secs} s)"
 	"$qd" -t 60 "$fb" not-a-url > "$tmp/nourl.out" 2>&1 < /dev/null
-	has "$tmp/nourl.out" '^farmboot: no server: not HTTP-booted and no http:// URL'
+	has "$tmp/nourl.out" '^farmboot: no server: not HTTP-booted, no http:// URL in the command line'
 	ok $? "farmboot: no server named: a clear message"
 else
 	skip "farmboot failure paths" "no $fb"
