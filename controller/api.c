@@ -152,6 +152,17 @@ machine_json(const struct machine_info *mi)
 }
 
 /* Parses a path id; replies 400 and returns -1 when it is not one. */
+/* A failed database call: the status and sentence db.c gives for it
+ * (507 disk full, 503 busy, ...). */
+static void
+api_db_error(struct http_reply *rep)
+{
+	int status;
+	const char *why = db_error_status(A.db, &status);
+
+	http_reply_error(rep, status, "%s", why);
+}
+
 static long long
 api_id(struct http_reply *rep, const char *s, const char *what)
 {
@@ -377,7 +388,7 @@ h_jobs(struct http_request *req, struct http_reply *rep)
 		return;
 	}
 	if (db_jobs_list(A.db, &f, &v, &n) < 0) {
-		http_reply_error(rep, 500, "database error");
+		api_db_error(rep);
 		return;
 	}
 	a = json_array();
@@ -479,7 +490,7 @@ h_runs(struct http_request *req, struct http_reply *rep)
 		return;
 	}
 	if (db_runs_list(A.db, (int)lim, &v, &n) < 0) {
-		http_reply_error(rep, 500, "database error");
+		api_db_error(rep);
 		return;
 	}
 	a = json_array();
@@ -1097,7 +1108,7 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 
 queue:
 	if (db_begin(A.db) < 0 || (run = db_run_create(A.db)) < 0) {
-		http_reply_error(rep, 500, "database error");
+		api_db_error(rep);
 		goto out;
 	}
 	for (i = 0; i < njobs; i++) {
@@ -1110,12 +1121,12 @@ queue:
 		jobs[i].attempt = 1;
 		if (db_job_insert(A.db, &jobs[i]) < 0) {
 			db_rollback(A.db);
-			http_reply_error(rep, 500, "database error");
+			api_db_error(rep);
 			goto out;
 		}
 	}
 	if (db_commit(A.db) < 0) {
-		http_reply_error(rep, 500, "database error");
+		api_db_error(rep);
 		goto out;
 	}
 	log_info("run %lld: %zu jobs queued", run, njobs);
@@ -1235,7 +1246,7 @@ h_discovered(struct http_request *req, struct http_reply *rep)
 
 	(void)req;
 	if (db_discovered_list(A.db, &v, &n) < 0) {
-		http_reply_error(rep, 500, "database error");
+		api_db_error(rep);
 		return;
 	}
 	a = json_array();

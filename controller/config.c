@@ -529,6 +529,7 @@ set_mode(struct parser *p, void *obj, const struct conf_key *k, char *value)
 {
 	static const struct { const char *name; enum net_mode mode; } modes[] = {
 		{ "lab", NET_LAB }, { "user", NET_USER }, { "external", NET_EXTERNAL },
+		{ "proxy", NET_PROXY },
 	};
 	struct farm_conf *c = obj;
 	size_t i;
@@ -541,7 +542,7 @@ set_mode(struct parser *p, void *obj, const struct conf_key *k, char *value)
 			return NULL;
 		}
 	}
-	return xasprintf("unknown mode \"%s\" (lab, user or external)", value);
+	return xasprintf("unknown mode \"%s\" (lab, proxy, external or user)", value);
 }
 
 /* A Linux interface name: at most 15 bytes. */
@@ -861,6 +862,7 @@ static const struct conf_key conf_keys[] = {
 
 	{ .name = "mode", .where = IN_NETWORK, .set = set_mode },
 	{ .name = "bridge", .where = IN_NETWORK, .set = set_ifname, .off = F(bridge) },
+	{ .name = "interface", .where = IN_NETWORK, .set = set_ifname, .off = F(interface) },
 	{ .name = "address", .where = IN_NETWORK, .set = set_address },
 	{ .name = "dhcp_range", .where = IN_NETWORK, .set = set_range },
 	{ .name = "server_url", .where = IN_NETWORK, .set = set_url, .off = F(server_url) },
@@ -1278,6 +1280,12 @@ network_finish(struct parser *p, const int *seen)
 	if (c->mode == NET_LAB && addr >= start && addr <= end)
 		conf_err(p, range_line, "dhcp_range: %s,%s contains farmd's own "
 		    "address %s", c->dhcp_start, c->dhcp_end, c->address);
+	if (c->mode == NET_PROXY && c->interface == NULL && !key_line(seen, "interface"))
+		conf_err(p, key_line(seen, "mode"), "mode = proxy needs interface (the"
+		    " lab interface whose DHCP server farmd's dnsmasq answers beside)");
+	if (c->mode != NET_PROXY && c->interface != NULL)
+		conf_err(p, key_line(seen, "interface"), "interface is for mode = proxy"
+		    " (mode = lab makes its own bridge: see bridge)");
 }
 
 /* Checks the kind's required keys and fills in every default. */
@@ -1608,6 +1616,7 @@ config_free(struct farm_conf *c)
 	free(c->health_check);
 	free_words(c->webhooks, c->nwebhooks);
 	free(c->bridge);
+	free(c->interface);
 	free(c->address);
 	free(c->dhcp_start);
 	free(c->dhcp_end);
@@ -1685,6 +1694,7 @@ config_hard_change(const struct farm_conf *o, const struct farm_conf *n)
 	if (str_differs(o->state_dir, n->state_dir))
 		return xstrdup("[farm] state_dir changed");
 	if (o->mode != n->mode || str_differs(o->bridge, n->bridge) ||
+	    str_differs(o->interface, n->interface) ||
 	    str_differs(o->address, n->address) || o->prefix != n->prefix ||
 	    str_differs(o->dhcp_start, n->dhcp_start) ||
 	    str_differs(o->dhcp_end, n->dhcp_end) ||

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-enum net_mode { NET_LAB, NET_USER, NET_EXTERNAL };
+enum net_mode { NET_LAB, NET_USER, NET_EXTERNAL, NET_PROXY };
 enum machine_kind { MACHINE_QEMU, MACHINE_PHYSICAL };
 /* What the machine's firmware network-boots into: iPXE (then boot.ipxe and
  * iPXE scripts) or farm's own UEFI HTTP loader, farmboot.efi. */
@@ -84,6 +84,7 @@ struct farm_conf {
 	/* [network] */
 	enum net_mode mode;     /* default lab */
 	char *bridge;           /* default farm0 */
+	char *interface;        /* proxy: the lab interface dnsmasq answers on */
 	char *address;          /* "10.99.0.1" (no prefix) */
 	int prefix;             /* 24 */
 	char *dhcp_start;       /* "10.99.0.100" */

@@ -77,10 +77,15 @@ static const char job_cols[] =
     " started_at, finished_at, boot_ms, log_size, token_hash, attempt, retry_of,"
     " smp, memory";
 
+/* The primary result code of the last failure db_fail saw, for
+ * db_error_status. */
+static int db_last_code = SQLITE_OK;
+
 /* Logs the connection's last error for what was being done. */
 static int
 db_fail(struct db *db, const char *what)
 {
+	db_last_code = sqlite3_errcode(db->h) & 0xff;
 	log_warnx("database: %s: %s", what, sqlite3_errmsg(db->h));
 	return -1;
 }
@@ -901,4 +906,34 @@ db_discovered_free(struct discovered *v, size_t n)
 		free(v[i].platform);
 	}
 	free(v);
+}
+
+const char *
+db_error_status(struct db *db, int *status)
+{
+	int code = db_last_code;
+
+	(void)db;
+	db_last_code = SQLITE_OK;
+	switch (code) {
+	case SQLITE_FULL:
+		*status = 507;
+		return "the disk of farmd's state directory is full: nothing was"
+		    " stored; free some space and try again";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		*status = 503;
+		return "farmd's database is busy (another process holds a lock on"
+		    " it?): nothing was stored; try again";
+	case SQLITE_IOERR:
+		*status = 500;
+		return "farmd's database could not be written (I/O error; see"
+		    " farmd's log): nothing was stored";
+	case SQLITE_READONLY:
+		*status = 500;
+		return "farmd's database is read-only: nothing was stored";
+	default:
+		*status = 500;
+		return "database error (see farmd's log)";
+	}
 }

@@ -113,4 +113,9 @@ int db_testcases_replace(struct db *, long long job, const struct testcase *, si
 int db_testcases_list(struct db *, long long job, struct testcase **, size_t *);
 void db_testcases_free(struct testcase *, size_t);
 
+/* What the API tells a client after a failed database call: an HTTP
+ * status (507 disk full, 503 busy, 500 else) and a sentence naming the
+ * cause. Clears the remembered failure. */
+const char *db_error_status(struct db *, int *status);
+
 #endif

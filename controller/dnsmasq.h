@@ -21,6 +21,9 @@ struct dnsmasq_params {
 	const char *interface;  /* the lab bridge, "farm0" */
 	const char *address;    /* farmd's address on it, "10.99.0.1" */
 	const char *range_start, *range_end;
+	int proxy;              /* ProxyDHCP beside the lab's DHCP server: no
+	                           addresses, boot information only (PXE
+	                           services); range_start is the network */
 	int prefix;             /* 24 */
 	const char *ipv6_bridge;/* non-NULL: the bridge has an IPv6 address,
 	                           send router advertisements (LAB-NOTES: iPXE

@@ -199,6 +199,14 @@ main(int argc, char **argv)
 		} else {
 			lab = 1;
 		}
+	} else if (conf->mode == NET_PROXY) {
+		/* ProxyDHCP beside the lab's DHCP server: dnsmasq on the lab's
+		 * interface, no network of farmd's own. */
+		if (lab_start(conf, sched_dhcp_event, &cause) < 0) {
+			log_warnx("proxy DHCP on %s: %s", conf->interface, cause);
+			goto out_db;
+		}
+		lab = 1;
 	}
 	if (http_listen(conf->listen_host, conf->listen_port, &cause) < 0) {
 		log_warnx("%s", cause);

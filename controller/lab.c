@@ -12,6 +12,7 @@
 #include "lab.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -93,7 +94,9 @@ lab_dnsmasq_start(char **cause)
 	D.pid = pid;
 	D.started = now_ms();
 	D.child = loop_child_add(pid, lab_dnsmasq_exited, NULL);
-	log_info("dnsmasq started on %s (pid %d)", D.conf->bridge, (int)pid);
+	log_info("dnsmasq started on %s (pid %d)%s", D.conf->mode == NET_PROXY ?
+	    D.conf->interface : D.conf->bridge, (int)pid,
+	    D.conf->mode == NET_PROXY ? ", ProxyDHCP" : "");
 	return 0;
 }
 
@@ -111,7 +114,38 @@ lab_dnsmasq_spawn(void *arg)
 	}
 }
 
-/* Makes <state>/tftp/<arch>/{ipxe,farmboot}.efi links to what exists. */
+/*
+ * farmboot.efi as the TFTP server gives it: a copy with farmd's URL in the
+ * room the loader keeps for it after FARMBOOT_URL_MARKER (netboot/
+ * farmboot.c), so that a loader fetched by PXE finds farmd even where no
+ * DHCP option 224 reaches it (ProxyDHCP, a lab's own DHCP server). 0, or
+ * -1 when src has no such room (the caller links it as it is).
+ */
+#define FARMBOOT_URL_MARKER "#farmboot-server-url#"
+#define FARMBOOT_URL_ROOM 256
+
+static int
+lab_farmboot_copy(const char *src, const char *dst, const char *url)
+{
+	size_t len, m = strlen(FARMBOOT_URL_MARKER), u = strlen(url);
+	char *data = read_file(src, &len), *at;
+	int rc = -1;
+
+	if (data == NULL || u + 1 > FARMBOOT_URL_ROOM - m)
+		goto out;
+	at = memmem(data, len, FARMBOOT_URL_MARKER, m);
+	if (at == NULL || (size_t)(at - data) + FARMBOOT_URL_ROOM > len)
+		goto out;
+	memset(at + m, 0, FARMBOOT_URL_ROOM - m);
+	memcpy(at + m, url, u);
+	rc = write_file_atomic(dst, data, len, 0644);
+out:
+	free(data);
+	return rc;
+}
+
+/* Makes <state>/tftp/<arch>/{ipxe,farmboot}.efi: links to what exists
+ * (farmboot.efi: a copy with farmd's URL in it). */
 static void
 lab_tftp(const struct farm_conf *c, const char *root, int *has_ipxe, int *has_fb)
 {
@@ -137,7 +171,8 @@ lab_tftp(const struct farm_conf *c, const char *root, int *has_ipxe, int *has_fb
 		if (access(fbsrc, R_OK) == 0) {
 			char *abs = realpath(fbsrc, NULL);
 
-			if (abs && symlink(abs, fb) == 0)
+			if (lab_farmboot_copy(fbsrc, fb, c->server_url) == 0 ||
+			    (abs && symlink(abs, fb) == 0))
 				has_fb[a] = 1;
 			free(abs);
 		} else {
@@ -217,13 +252,17 @@ lab_write_config(const struct farm_conf *c, const char *script, char **cause)
 	char *boot_url = xasprintf("%s/boot.ipxe", c->server_url);
 	char *leases = xasprintf("%s/dnsmasq.leases", c->state_dir);
 	char *pidf = xasprintf("%s/dnsmasq.pid", c->state_dir);
+	int proxy = c->mode == NET_PROXY;
+	char network[INET_ADDRSTRLEN];
+	struct in_addr a;
 	struct dnsmasq_params p = {
-		.interface = c->bridge,
+		.interface = proxy ? c->interface : c->bridge,
 		.address = c->address,
 		.range_start = c->dhcp_start,
 		.range_end = c->dhcp_end,
 		.prefix = c->prefix,
-		.ipv6_bridge = netlab_ipv6() ? c->bridge : NULL,
+		.proxy = proxy,
+		.ipv6_bridge = !proxy && netlab_ipv6() ? c->bridge : NULL,
 		.tftp_root = tftp,
 		.boot_url = boot_url,
 		.server_url = c->server_url,
@@ -236,6 +275,11 @@ lab_write_config(const struct farm_conf *c, const char *script, char **cause)
 	size_t i;
 	int rc = 0;
 
+	if (proxy && inet_pton(AF_INET, c->address, &a) == 1) {
+		a.s_addr &= htonl((uint32_t)(0xffffffffu << (32 - c->prefix)));
+		inet_ntop(AF_INET, &a, network, sizeof(network));
+		p.range_start = p.range_end = network;
+	}
 	lab_tftp(c, tftp, p.has_ipxe, p.has_farmboot);
 	for (i = 0; i < c->nmachines; i++) {
 		hosts[p.nhosts].mac = c->machines[i].mac;
@@ -271,7 +315,7 @@ lab_start(const struct farm_conf *c, lab_event_cb on_event, char **cause)
 	D.conf_path = xasprintf("%s/dnsmasq.conf", c->state_dir);
 	D.log_path = xasprintf("%s/dnsmasq.log", c->state_dir);
 	D.backoff_ms = 1000;
-	if (netlab_up(c, cause) < 0)
+	if (c->mode == NET_LAB && netlab_up(c, cause) < 0)
 		return -1;
 	unlink(D.log_path);
 	if (lab_events(c, &script, cause) < 0 ||

@@ -507,8 +507,10 @@ machine_power(void *arg, enum power_event ev, int status, int by_us, const char 
 			why = xasprintf("power on failed: %s", msg ? msg : "?");
 			job_end(m, RESULT_INFRA, -1, why, "done");
 		} else if (WIFSIGNALED(status)) {
-			why = xasprintf("the machine's process was killed by signal %d",
-			    WTERMSIG(status));
+			why = xasprintf("%s was killed by signal %d (%s)%s",
+			    m->conf->kind == MACHINE_QEMU ? "the machine's QEMU" :
+			    "the machine's process", WTERMSIG(status),
+			    strsignal(WTERMSIG(status)), by_us ? "" : ", not by farmd");
 			job_end(m, RESULT_INFRA, -1, why, "done");
 		} else if (m->stage == ST_BOOT || m->stage == ST_NONE) {
 			why = xasprintf("the machine stopped (status %d) before it asked for"

@@ -5,7 +5,8 @@
 #
 #   e2e_start [MACHINE-CONF-LINES]   namespace + farm.conf + farmd
 #                                    (E2E_PRE_FARMD=FUNCTION: runs in between,
-#                                    once the namespace is up)
+#                                    once the namespace is up; E2E_NETWORK:
+#                                    the [network] section instead of lab's)
 #   in_ns CMD...                     runs CMD inside the namespace
 #   farmctl ARGS...                  farmctl against that farmd
 #   ok COND-EXIT-STATUS "what"       one TAP line
@@ -93,11 +94,11 @@ tests_dir = $BUILD/guest
 netboot_dir = $BUILD/netboot
 ${2:-}
 
-[network]
+${E2E_NETWORK:-[network]
 mode = lab
 bridge = farm0
 address = 10.99.0.1/24
-dhcp_range = 10.99.0.100,10.99.0.199
+dhcp_range = 10.99.0.100,10.99.0.199}
 
 [machine vm-x86]
 kind = qemu

@@ -187,6 +187,38 @@ test_boot_loader(void **state)
 	free(cause);
 }
 
+/* mode = proxy: dnsmasq beside the lab's DHCP server, on interface. */
+static void
+test_proxy_mode(void **state)
+{
+	struct farm_conf *c;
+	char *cause = NULL;
+
+	(void)state;
+	c = config_parse("t.conf", "/srv/farm", "[network]\nmode = proxy\n"
+	    "interface = enp3s0\naddress = 192.168.50.10/24\n", &cause);
+	assert_non_null(c);
+	assert_int_equal(c->mode, NET_PROXY);
+	assert_string_equal(c->interface, "enp3s0");
+	assert_string_equal(c->server_url, "http://192.168.50.10:8080");
+	config_free(c);
+
+	c = config_parse("t.conf", "/srv/farm", "[network]\nmode = proxy\n", &cause);
+	assert_null(c);
+	assert_non_null(strstr(cause, "t.conf:2: mode = proxy needs interface"));
+	free(cause);
+	c = config_parse("t.conf", "/srv/farm", "[network]\nmode = lab\n"
+	    "interface = eth0\n", &cause);
+	assert_null(c);
+	assert_non_null(strstr(cause, "t.conf:3: interface is for mode = proxy"));
+	free(cause);
+	c = config_parse("t.conf", "/srv/farm", "[network]\nmode = relay\n", &cause);
+	assert_null(c);
+	assert_non_null(strstr(cause, "unknown mode \"relay\" (lab, proxy, external"
+	    " or user)"));
+	free(cause);
+}
+
 /* An empty file is a farm with every default and no machines. */
 static void
 test_defaults(void **state)
@@ -620,7 +652,7 @@ test_values(void **state)
 	    "ASCII without blanks, quotes or backslashes");
 
 	bad("[network]\nmode = bridge\n",
-	    "t.conf:2: mode: unknown mode \"bridge\" (lab, user or external)");
+	    "t.conf:2: mode: unknown mode \"bridge\" (lab, proxy, external or user)");
 	bad("[network]\nbridge = a-very-long-bridge\n", "t.conf:2: bridge: "
 	    "\"a-very-long-bridge\" is not an interface name (at most 15 letters, "
 	    "digits and ._-)");
@@ -735,7 +767,7 @@ test_all_errors(void **state)
 	    "t.conf:2: listen: port 99999 is not a number from 1 to 65535\n"
 	    "t.conf:3: duplicate key listen (first at line 2)\n"
 	    "t.conf:4: unknown key \"foo\" in [farm]\n"
-	    "t.conf:6: mode: unknown mode \"bogus\" (lab, user or external)\n"
+	    "t.conf:6: mode: unknown mode \"bogus\" (lab, proxy, external or user)\n"
 	    "t.conf:7: machine b: mac is required\n"
 	    "t.conf:8: power_on: only for kind = physical machines, and b is kind = qemu\n"
 	    "t.conf:11: unknown section [wat] (farm, network or machine NAME)\n"
@@ -946,6 +978,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_boot_loader),
+		cmocka_unit_test(test_proxy_mode),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_farm_keys),
 		cmocka_unit_test(test_network_keys),

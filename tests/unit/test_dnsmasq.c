@@ -192,6 +192,7 @@ assert_only_farm_options(const char *text)
 		"pid-file", "log-dhcp", "dhcp-host", "dhcp-match", "dhcp-boot",
 		"dhcp-option", "enable-tftp", "tftp-root", "enable-ra",
 		"dhcp-option-force", "dhcp-vendorclass", "tag-if", "dhcp-script",
+		"pxe-service", "pxe-prompt",
 	};
 	char *copy = xstrdup(text), *line, *save = NULL;
 	size_t i;
@@ -305,6 +306,40 @@ test_loaders(void **state)
 	text = dnsmasq_config(&p);
 	assert_null(strstr(text, ",224,"));
 	assert_null(strstr(text, "tag:httpc,http"));
+	assert_dnsmasq_accepts(text);
+	free(text);
+}
+
+/* ProxyDHCP beside a lab's DHCP server: no addresses, PXE services only,
+ * iPXE gets the first stage, firmware its loader by client arch. */
+static void
+test_proxy(void **state)
+{
+	struct dnsmasq_params p = lab_params();
+	char *text;
+
+	(void)state;
+	p.proxy = 1;
+	p.interface = "enp3s0";
+	p.range_start = p.range_end = "10.99.0.0";
+	p.ipv6_bridge = NULL;
+	text = dnsmasq_config(&p);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "interface=enp3s0\n"));
+	assert_non_null(strstr(text, "dhcp-range=10.99.0.0,proxy,255.255.255.0\n"));
+	assert_null(strstr(text, "dhcp-authoritative"));
+	assert_null(strstr(text, "10.99.0.100"));
+	assert_non_null(strstr(text,
+	    "pxe-service=tag:ipxe,7,farm,http://10.99.0.1:8080/boot.ipxe\n"));
+	assert_non_null(strstr(text,
+	    "pxe-service=tag:!ipxe,tag:!farmboot,7,farm,x86_64/ipxe.efi\n"
+	    "pxe-service=tag:!ipxe,tag:farmboot,7,farm,x86_64/farmboot.efi\n"));
+	assert_non_null(strstr(text,
+	    "pxe-service=tag:!ipxe,11,farm,aarch64/farmboot.efi\n"));
+	/* Not in proxy mode: forced options and dhcp-boot do not go out. */
+	assert_null(strstr(text, "dhcp-option-force"));
+	assert_null(strstr(text, "dhcp-boot"));
+	assert_null(strstr(text, "no-pxedhcp"));
 	assert_dnsmasq_accepts(text);
 	free(text);
 }
@@ -480,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_netmask),
 		cmocka_unit_test(test_loaders),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_host_without_name),
 		cmocka_unit_test(test_injection_refused),
 	};

@@ -6,7 +6,9 @@
 #   power.sh on|off|cycle DIR
 #
 # DIR/config says what the machine is (MAC, TAP, BRIDGE, SERIAL: the unix
-# socket of its serial line, served over TCP by serial-server.py). "On"
+# socket of its serial line, served over TCP by serial-server.py; ROMFILE:
+# its NIC's option ROM, the iPXE ROM unless it says otherwise; empty: the
+# firmware's own PXE). "On"
 # starts QEMU with OVMF and the iPXE ROM the way farmd's own QEMU machines
 # boot, daemonized, its PID in DIR/qemu.pid; "off" stops that PID. With
 # DIR/fail present, on and cycle fail the way a dead BMC does.
@@ -18,6 +20,7 @@ if [ -z "$dir" ] || [ ! -r "$dir/config" ]; then
 	exit 2
 fi
 . "$dir/config"
+ROMFILE=${ROMFILE-/usr/lib/ipxe/qemu/efi-virtio.rom}
 name=$(basename "$dir")
 pidfile=$dir/qemu.pid
 
@@ -69,7 +72,7 @@ on() {
 		-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
 		-drive "if=pflash,format=raw,unit=1,file=$dir/vars.fd" \
 		-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no" \
-		-device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=/usr/lib/ipxe/qemu/efi-virtio.rom,bootindex=0" \
+		-device "virtio-net-pci,netdev=n0,mac=$MAC,romfile=$ROMFILE,bootindex=0" \
 		-chardev "socket,id=c0,path=$SERIAL,reconnect=1" -serial chardev:c0 \
 		-daemonize -pidfile "$pidfile" || exit 1
 	echo "$name: on (qemu $(cat "$pidfile"))"
