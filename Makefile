@@ -19,7 +19,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 FARMD_MODS := util log loop errlist config suite db db_web http api api_web boot sched power \
               power_qemu power_cmd console results apps dnsmasq netlab proc lab metrics \
-              webhook dtb
+              webhook dtb qmp
 FARMD_OBJS := $(FARMD_MODS:%=$(BUILD)/controller/%.o) $(BUILD)/controller/farmd.o
 FARMCTL_OBJS := $(BUILD)/controller/farmctl.o $(BUILD)/controller/util.o \
                 $(BUILD)/controller/suite.o $(BUILD)/controller/errlist.o \

@@ -32,7 +32,8 @@ cat >"$T/bench-suite.cfg" <<'EOF'
 file = reporter.efi
 extra_params = -append 'pass:x'
 EOF
-E2E_SUITE=$T/bench-suite.cfg e2e_start >&2
+# snapshot = no: every job is a cold boot (snapshot_resume is bench/snapshot.sh).
+E2E_SUITE=$T/bench-suite.cfg e2e_start "snapshot = no" >&2
 # lib.sh's FARMD_PID is the PID of the subshell that `in_ns farmd &` forks
 # (in_ns is a function), not farmd's: e2e_stop would then leave farmd
 # running. Point it at farmd itself, the subshell's child.

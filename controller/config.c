@@ -897,6 +897,7 @@ static const struct conf_key conf_keys[] = {
 	{ .name = "vars", .where = IN_QEMU, .set = set_path, .off = M(firmware_vars) },
 	{ .name = "nic_rom", .where = IN_QEMU, .set = set_optpath, .off = M(nic_rom) },
 	{ .name = "qemu_args", .where = IN_QEMU, .set = set_qemu_args },
+	{ .name = "snapshot", .where = IN_QEMU, .set = set_bool, .off = M(snapshot) },
 
 	{ .name = "power_on", .where = IN_PHYSICAL, .set = set_command, .off = M(power_on) },
 	{ .name = "power_off", .where = IN_PHYSICAL, .set = set_command, .off = M(power_off) },
@@ -1347,6 +1348,8 @@ machine_finish(struct parser *p, const struct section *s, struct machine_conf *m
 
 	if (m->kind != MACHINE_QEMU || !key_line(seen, "kind") || d == NULL)
 		return;
+	if (!key_line(seen, "snapshot"))
+		m->snapshot = 1;
 	if (m->memory == 0)
 		m->memory = 256;
 	if (m->cpus == 0)
@@ -1760,6 +1763,7 @@ config_apply(struct farm_conf *o, struct farm_conf *n, char **cause)
 		a->output_timeout = b->output_timeout;
 		a->job_timeout = b->job_timeout;
 		a->always_on = b->always_on;
+		a->snapshot = b->snapshot;
 	}
 	return 0;
 }

@@ -39,6 +39,7 @@ struct machine_conf {
 	char *nic_rom;          /* iPXE ROM; default /usr/lib/ipxe/qemu/efi-virtio.rom (x86_64) */
 	char **qemu_args;       /* extra arguments, split on whitespace */
 	size_t nqemu_args;
+	int snapshot;           /* boot from a saved state (yes: default) */
 
 	/* physical */
 	char *power_on;         /* commands, split into argv (never a shell) */

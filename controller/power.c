@@ -68,6 +68,7 @@ power_free(struct power *p)
 	free(p->console_path);
 	free(p->tap);
 	free(p->priv);
+	free(p->snap_state);
 	free(p);
 }
 
@@ -107,6 +108,21 @@ power_is_on(const struct power *p)
 	if (p->be && p->be->is_on)
 		return p->be->is_on(p);
 	return p->pid > 0;
+}
+
+int
+power_snapshot_prepare(struct power *p)
+{
+	if (p->be && p->be->snapshot_prepare && power_is_on(p))
+		return p->be->snapshot_prepare(p);
+	return 0;
+}
+
+void
+power_booted(struct power *p)
+{
+	if (p->be && p->be->booted)
+		p->be->booted(p);
 }
 
 void

@@ -5,6 +5,7 @@
 #ifndef FARM_POWER_INT_H
 #define FARM_POWER_INT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "power.h"
@@ -27,6 +28,19 @@ struct power {
 	char *dtb;              /* the device tree of the current boot (a
 	                           file); NULL: none */
 	void *priv;             /* the backend's own state */
+
+	/* qemu: the saved-state path (power_qemu.c, docs/performance.md) */
+	struct power_opts opts; /* this boot's sizes, for a cold boot after a
+	                           resume that failed */
+	int snap;               /* where this boot is in it (power_qemu.c) */
+	int snap_restart;       /* QEMU is killed to be started again cold:
+	                           1 may build a new state, 2 without states */
+	int snap_stop_pending;  /* snap_timer is the delay before "stop" */
+	int64_t snap_t0;        /* monotonic ms: QEMU start, or save start */
+	char *snap_state;       /* this boot's state file (its key in the name) */
+	struct qmp *qmp;
+	struct loop_timer *snap_timer;   /* the next step's delay */
+	struct loop_timer *snap_watchdog; /* a resume's deadline */
 };
 
 /* on and off are only called as power.c's rules allow: on when is_on says
@@ -42,6 +56,9 @@ struct power_backend {
 	void (*shutdown)(struct power *);
 	/* Frees what priv holds beyond itself (power_free frees priv). */
 	void (*release)(struct power *);
+	/* Optional, see power_snapshot_prepare and power_booted. */
+	int (*snapshot_prepare)(struct power *);
+	void (*booted)(struct power *);
 };
 
 extern const struct power_backend power_qemu_backend;

@@ -624,8 +624,12 @@ job_fits(const struct job *j, const struct machine *m)
 
 		if (db_job_get(S.db, j->retry_of, &prev) == 1 && prev.machine &&
 		    strcmp(prev.machine, m->conf->name) == 0) {
+			/* Only a machine that takes jobs: one in maintenance
+			 * would hold the retry back for as long as it stays. */
 			for (i = 0; i < S.nmachines; i++)
 				if (&S.machines[i] != m &&
+				    S.machines[i].state != MS_MAINTENANCE &&
+				    S.machines[i].state != MS_OFFLINE &&
 				    config_machine_matches(S.machines[i].conf, j->tags,
 				    j->ntags))
 					avoid = 1;
@@ -773,8 +777,20 @@ boot_script(const char *mac, const char *client, const char *arch,
 		return idle_script(NULL, farmboot);
 	}
 	rj = m->job;
+	/* A cold boot that will serve later jobs from its saved state: the
+	 * machine waits in the poll loop while it is saved, then asks again. */
+	if (rj && !rj->ended && m->stage == ST_BOOT && !farmboot && m->power &&
+	    power_snapshot_prepare(m->power)) {
+		char *poll = xasprintf("%s/ipxe/%s", S.conf->server_url, m->mac_hyp);
+
+		s = boot_ipxe_idle(1, poll);
+		free(poll);
+		return s;
+	}
 	if (rj && !rj->ended && (m->stage == ST_BOOT || m->stage == ST_FETCH)) {
 		if (m->stage == ST_BOOT) {
+			if (m->power)
+				power_booted(m->power);
 			rj->j.boot_ms = now_ms() - rj->t_power;
 			db_job_save(S.db, &rj->j);
 			machine_stage(m, ST_FETCH, (int64_t)m->conf->fetch_timeout * 1000);
@@ -1252,7 +1268,10 @@ sched_shutdown(void)
 		power_free(m->power);
 		console_free(m->console);
 		rjob_free(m->job);
-		machine_set_state(m, MS_OFFLINE, "farmd stopped");
+		m->job = NULL;  /* the next machine's job_end looks at every job */
+		/* Maintenance is kept for the next start (sched_init reads it). */
+		if (m->state != MS_MAINTENANCE)
+			machine_set_state(m, MS_OFFLINE, "farmd stopped");
 	}
 	free(S.machines);
 	S.machines = NULL;

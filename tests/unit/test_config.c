@@ -128,6 +128,7 @@ test_shipped(void **state)
 	assert_int_equal(m->output_timeout, 30);
 	assert_int_equal(m->job_timeout, 300);
 	assert_int_equal(m->always_on, 0);
+	assert_int_equal(m->snapshot, 1);
 	assert_int_equal(m->boot, BOOT_IPXE);
 	assert_null(m->dtb);
 	assert_true(m->line > 1);
@@ -363,7 +364,8 @@ test_qemu_machine(void **state)
 	    "fetch_timeout = 45s\n"
 	    "output_timeout = 10\n"
 	    "job_timeout = 1h\n"
-	    "always_on = yes\n");
+	    "always_on = yes\n"
+	    "snapshot = no\n");
 	const struct machine_conf *m = &c->machines[0];
 
 	(void)state;
@@ -394,6 +396,7 @@ test_qemu_machine(void **state)
 	assert_int_equal(m->output_timeout, 10);
 	assert_int_equal(m->job_timeout, 3600);
 	assert_int_equal(m->always_on, 1);
+	assert_int_equal(m->snapshot, 0);
 	config_free(c);
 
 	/* aarch64 defaults: AAVMF, virt, no iPXE ROM */
@@ -425,6 +428,7 @@ test_qemu_machine(void **state)
 	assert_null(c->machines[2].nic_rom);
 	assert_string_equal(c->machines[2].qemu, "/d/bin/qemu");
 	assert_int_equal(c->machines[2].always_on, 0);
+	assert_int_equal(c->machines[2].snapshot, 1);
 	config_free(c);
 }
 
@@ -520,6 +524,7 @@ test_numbers(void **state)
 	bad("[farm]\nmax_upload = 64MB\n", "t.conf:2: max_upload: 64MB is not a size "
 	    "from 1024 to 17179869184 bytes (as in 64M)");
 	bad(VM "always_on = maybe\n", "t.conf:5: always_on: maybe is not yes or no");
+	bad(VM "snapshot = later\n", "t.conf:5: snapshot: later is not yes or no");
 }
 
 static void
