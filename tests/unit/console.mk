@@ -3,4 +3,4 @@
 # physical machines.
 UNIT_TESTS += console power_cmd
 test_console_MODS := console loop proc util log
-test_power_cmd_MODS := power power_cmd power_qemu console loop proc util log
+test_power_cmd_MODS := power power_cmd power_qemu qmp console loop proc util log
