@@ -1067,6 +1067,11 @@ h_schedule(struct http_request *req, struct http_reply *rep)
 				    A.conf->suite);
 				goto bad;
 			}
+			if (t->unavailable) {
+				cause = xasprintf("tests[%zu]: %s (%s:%d) cannot run on a farm:"
+				    " %s", i, t->name, A.conf->suite, t->line, t->unavailable);
+				goto bad;
+			}
 			if (schedule_check(t->args, t->nargs, t->env, t->nenv, &cause) < 0) {
 				char *c2 = xasprintf("test %s in %s: %s", t->name, suite->path,
 				    cause);

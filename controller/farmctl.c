@@ -1850,6 +1850,9 @@ suite_request(struct ctl *ctl, const struct args *args, json_t **out)
 
 			for (a = 0; a < (size_t)args->argc; a++)
 				named |= strcmp(args->argv[a], t->name) == 0;
+			if (named && t->unavailable && i == 0)
+				fprintf(stderr, "farmctl: %s:%d: %s: not run: %s\n", path,
+				    t->line, t->name, t->unavailable);
 			if (!named || !suite_test_selected(t, args->argc ? "*" : group, arch))
 				continue;
 			file = suite_file(dir, arch, t->file);

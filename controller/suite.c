@@ -345,11 +345,18 @@ name_ok(const char *s)
 static char *
 key_file(struct test_state *st, char *value)
 {
+	size_t n = strlen(value);
+
 	if (!name_ok(value))
 		return xasprintf("\"%s\" is not a file name (letters, digits and _.+-, "
 		    "no directories)", value);
 	free(st->t.file);
-	st->t.file = xstrdup(value);
+	/* Upstream names the flat binary; its EFI build is <name>.efi, which
+	 * is what upstream's runner uses with EFI too. */
+	if (n > 5 && strcmp(value + n - 5, ".flat") == 0)
+		st->t.file = xasprintf("%.*s.efi", (int)(n - 5), value);
+	else
+		st->t.file = xstrdup(value);
 	return NULL;
 }
 
@@ -421,9 +428,18 @@ key_test_args(struct test_state *st, char *value)
 static char *
 key_smp(struct test_state *st, char *value)
 {
+	/* $MAX_SMP, or an expression of it ($((MAX_SMP > 8 ? 8 : MAX_SMP))):
+	 * upstream's "all the host has"; here the machine's own count. */
+	if (strstr(value, "MAX_SMP") != NULL &&
+	    strspn(value, "$(){}<>?:+-*/ 0123456789MAX_SMP") == strlen(value)) {
+		st->smp_key = 0;
+		return NULL;
+	}
+	if (strpbrk(value, "`$") != NULL)
+		return xasprintf("shell expansion in \"%.80s\" is not supported: no"
+		    " shell runs here", value);
 	if (parse_smp(value, &st->smp_key) < 0)
-		return xasprintf("%s is not a CPU count from 1 to 4096 (no shell "
-		    "expressions such as $MAX_SMP)", value);
+		return xasprintf("%s is not a CPU count from 1 to 4096", value);
 	return NULL;
 }
 
@@ -543,6 +559,40 @@ fail:
 	return msg;
 }
 
+/*
+ * disabled_if: upstream evaluates it with bash before running a test. The
+ * form upstream files use, [[ "$TARGET" != NAME ]] (or ==, =), is
+ * evaluated here for TARGET=qemu, what farm's machines are to an EFI test
+ * built for QEMU; a true one makes the test unavailable. Anything else
+ * would need a shell: the test is unavailable with that reason.
+ */
+static char *
+key_disabled_if(struct test_state *st, char *value)
+{
+	char op[3] = "", name[33] = "";
+	int n = 0, disabled;
+
+	if (sscanf(value, "[[ \"$TARGET\" %2[!=] %32[A-Za-z0-9_-] ]]%n", op, name,
+	    &n) != 2 || value[n] != '\0') {
+		n = 0;
+		if (sscanf(value, "[[ $TARGET %2[!=] %32[A-Za-z0-9_-] ]]%n", op, name,
+		    &n) != 2 || value[n] != '\0')
+			return xasprintf("shell expression \"%.80s\" is not supported: no"
+			    " shell runs here", value);
+	}
+	if (strcmp(op, "!=") == 0)
+		disabled = strcmp("qemu", name) != 0;
+	else if (strcmp(op, "==") == 0 || strcmp(op, "=") == 0)
+		disabled = strcmp("qemu", name) == 0;
+	else
+		return xasprintf("shell expression \"%.80s\" is not supported: no"
+		    " shell runs here", value);
+	if (disabled && st->t.unavailable == NULL)
+		st->t.unavailable = xasprintf("disabled_if %s is true (TARGET=qemu)",
+		    value);
+	return NULL;
+}
+
 /* A key upstream's runner uses on a KVM host and a farm has no use for. */
 static char *
 key_ignored(struct test_state *st, char *value)
@@ -566,6 +616,8 @@ static const struct suite_key suite_keys[] = {
 	{ .name = "env", .set = key_env },
 	{ .name = "check", .set = key_ignored, .repeat = 1 },
 	{ .name = "machine", .set = key_ignored },
+	{ .name = "kvmtool_params", .set = key_ignored },
+	{ .name = "disabled_if", .set = key_disabled_if },
 };
 
 #define NKEYS ARRAY_SIZE(suite_keys)
@@ -646,6 +698,7 @@ test_free(struct suite_test *t)
 	words_free(&w);
 	free(t->arch);
 	free(t->accel);
+	free(t->unavailable);
 }
 
 /* Ends the test being read: checks it and adds it to the suite when it is
@@ -804,7 +857,14 @@ parse_key(struct parser *p, struct test_state *st, char *s, int line)
 		return;
 	}
 	if ((msg = k->set(st, value)) != NULL) {
-		suite_err(p, line, "%s: %s", key, msg);
+		/* Needs a shell: that test cannot run here, the others can. */
+		if (strncmp(msg, "shell ", 6) == 0) {
+			if (st->t.unavailable == NULL)
+				st->t.unavailable = xasprintf("line %d: %s: %s", line,
+				    key, msg);
+		} else {
+			suite_err(p, line, "%s: %s", key, msg);
+		}
 		free(msg);
 	}
 }
@@ -928,6 +988,8 @@ in_groups(const struct suite_test *t, const char *group)
 int
 suite_test_selected(const struct suite_test *t, const char *group, const char *arch)
 {
+	if (t->unavailable)
+		return 0;
 	if (group == NULL ? in_groups(t, "nodefault") :
 	    strcmp(group, "*") != 0 && !in_groups(t, group))
 		return 0;

@@ -12,6 +12,13 @@
  *   timeout = 90s | 90 | 2m                 # test-end deadline
  *   env = KEY=VALUE KEY2=VALUE2             # farm: EFI variables for the test
  *
+ * Upstream files load as they are: file = foo.flat means foo.efi (the farm
+ * runs EFI builds), smp = $MAX_SMP the machine's own CPU count,
+ * disabled_if = [[ "$TARGET" != qemu ]] is evaluated for TARGET=qemu,
+ * kvmtool_params, check and machine are ignored, and a test whose value
+ * needs a shell (`command`, $(...)) stays in the file as unavailable, with
+ * the reason, instead of failing the whole file.
+ *
  * Unknown keys are kept out with an error naming file:line. Comments start
  * with '#'. Values of extra_params are split the way a shell would
  * (single and double quotes, backslash).
@@ -32,10 +39,15 @@ struct suite_test {
 	size_t ngroups;
 	char *arch;             /* NULL: every arch; "arm64" is stored as "aarch64" */
 	char *accel;            /* NULL or as written */
-	int smp;                /* 0 when unset */
+	int smp;                /* 0 when unset, or the machine's own count
+	                           (smp = $MAX_SMP upstream) */
 	int memory;             /* MiB from -m, 0 when unset */
 	int timeout;            /* seconds, 0 when unset */
 	int line;
+	char *unavailable;      /* NULL, or why a farm cannot run it as
+	                           written (a value that needs a shell, a true
+	                           disabled_if): never selected, an error when
+	                           named */
 };
 
 struct suite {
