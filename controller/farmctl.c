@@ -517,10 +517,28 @@ job_outcome_index(const json_t *job)
 	return OUTCOME_ERROR;
 }
 
+/* 1 when another job of the run is job's retry (farmd retries a job once
+ * after infra): the retry's outcome is the test's, not this one's. */
+static int
+job_superseded(const json_t *jobs, const json_t *job)
+{
+	json_int_t id = json_integer_value(json_object_get(job, "id"));
+	size_t i;
+	json_t *other;
+
+	json_array_foreach(jobs, i, other) {
+		if (json_integer_value(json_object_get(other, "retry_of")) == id && id > 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Counts the finished jobs' outcomes into counts[NOUTCOMES] and returns
  * the exit status they give: EXIT_OK when every job passed or skipped,
  * EXIT_FAIL when one failed and none broke, EXIT_ERROR when a job ended in
- * error, infra, timeout or cancelled, or when there were no jobs. */
+ * error, infra, timeout or cancelled, or when there were no jobs. A job
+ * that was retried counts through its retry only (the table still shows
+ * both). */
 static int
 run_verdict(const json_t *jobs, int counts[NOUTCOMES])
 {
@@ -530,6 +548,8 @@ run_verdict(const json_t *jobs, int counts[NOUTCOMES])
 
 	memset(counts, 0, NOUTCOMES * sizeof(counts[0]));
 	json_array_foreach(jobs, i, job) {
+		if (job_superseded(jobs, job))
+			continue;
 		counts[job_outcome_index(job)]++;
 		total++;
 	}

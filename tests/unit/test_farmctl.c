@@ -266,6 +266,18 @@ test_run_verdict(void **state)
 	run_verdict(jobs, counts);
 	assert_int_equal(counts[OUTCOME_ERROR], 1);
 	json_decref(jobs);
+
+	/* infra, retried by farmd: the retry's outcome is the test's. */
+	jobs = json_array();
+	json_array_append_new(jobs, mkjob(7, "done", "infra"));
+	json_array_append_new(jobs, mkjob(8, "done", "pass"));
+	json_object_set_new(json_array_get(jobs, 1), "retry_of", json_integer(7));
+	assert_int_equal(run_verdict(jobs, counts), EXIT_OK);
+	assert_int_equal(counts[OUTCOME_INFRA], 0);
+	json_object_set_new(json_array_get(jobs, 1), "result", json_string("infra"));
+	assert_int_equal(run_verdict(jobs, counts), EXIT_ERROR);
+	assert_int_equal(counts[OUTCOME_INFRA], 1);
+	json_decref(jobs);
 }
 
 static void
