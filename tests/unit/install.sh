@@ -169,10 +169,10 @@ sed -n 1p "$t/complete.out" | grep -q 'schedule.*jobs.*machines.*cancel'
 ok $? "completion: farmctl <TAB> lists the commands: $(sed -n 1p "$t/complete.out")"
 [ "$(sed -n 2p "$t/complete.out")" = schedule ] && [ "$(sed -n 3p "$t/complete.out")" = --wait ]
 ok $? "completion: 'sch' -> schedule, 'schedule --w' -> --wait"
-[ "$(sed -n 4p "$t/complete.out")" = vm-x86 ] && [ "$(sed -n 5p "$t/complete.out")" = vm-x86 ]
+[ "$(sed -n 4p "$t/complete.out")" = "vm-x86 vm-arm" ] && [ "$(sed -n 5p "$t/complete.out")" = "vm-x86 vm-arm" ]
 ok $? "completion: --machine <TAB> asks the server given by -s/--server=: $(sed -n 4,5p "$t/complete.out" | tr '\n' ' ')"
-[ "$(sed -n 6p "$t/complete.out")" = vm-x86 ] && [ "$(sed -n 7p "$t/complete.out")" = "maintenance online" ]
-ok $? "completion: machine set <TAB> -> vm-x86, then maintenance online: $(sed -n 6,7p "$t/complete.out" | tr '\n' ' ')"
+[ "$(sed -n 6p "$t/complete.out")" = "vm-x86 vm-arm" ] && [ "$(sed -n 7p "$t/complete.out")" = "maintenance online" ]
+ok $? "completion: machine set <TAB> -> vm-x86 vm-arm, then maintenance online: $(sed -n 6,7p "$t/complete.out" | tr '\n' ' ')"
 
 kill -TERM "$pid"
 for _ in $(seq 1 100); do

@@ -56,7 +56,7 @@ ok $? "farmd still runs with the previous configuration"
 conf "" "fast" 52:54:00:f0:00:99
 kill -HUP $pid
 for _ in $(seq 1 50); do grep -q 'restart farmd to apply' "$t/log" && break; sleep 0.1; done
-grep -q "machine vm-x86: kind, arch, mac or console changed; restart farmd" "$t/log"
+grep -q "machine vm-x86: kind, arch, mac, boot or console changed; restart farmd" "$t/log"
 ok $? "a changed MAC needs a restart, and the log says so"
 [ "$(post_status)" = 401 ] && [ "$(curl -s "$url/api/v1/machines" | jq -r '.machines[0].mac')" = 52:54:00:f0:00:01 ]
 ok $? "the running configuration stays whole"
