@@ -583,7 +583,11 @@ boot_farmboot_job(const struct boot_job *b, char **cause)
 char *
 boot_farmboot_idle(int always_on)
 {
-	return xasprintf("farmboot 1\n%s\n", always_on ? "poll 3" : "idle");
+	/* The same interval as iPXE's loop: a machine resumed from a state
+	 * saved in this poll's wait asks for its job within a second. */
+	if (always_on)
+		return xasprintf("farmboot 1\npoll %d\n", BOOT_POLL_SECONDS);
+	return xstrdup("farmboot 1\nidle\n");
 }
 
 char *

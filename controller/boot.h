@@ -50,7 +50,7 @@ char *boot_ipxe_job(const struct boot_job *, char **cause);
 char *boot_ipxe_idle(int always_on, const char *poll_url);
 
 /* The same job as a farmboot.efi script (docs/boot.md, "farmboot job
- * format"), and its idle answer ("idle", or "poll 3" when always on).
+ * format"), and its idle answer ("idle", or "poll 1" when always on).
  * Caller frees. */
 char *boot_farmboot_job(const struct boot_job *, char **cause);
 char *boot_farmboot_idle(int always_on);

@@ -42,13 +42,14 @@ int power_is_on(const struct power *);
 const char *power_dtb(const struct power *);
 /*
  * Saved machine states (QEMU machines with snapshot = yes, lab network,
- * iPXE): a cold boot builds one, later boots resume from it.
+ * iPXE or farmboot.efi): a cold boot builds one, later boots resume from it.
  * power_snapshot_prepare is asked when the machine requests its boot
  * script for a job: 1 means the backend wants this boot's state saved, so
- * the caller answers the always-on poll loop instead of the job (the state
- * is saved while the machine waits in it, then it asks again); 0 means
- * answer the job. power_booted tells the backend the job's script went
- * out: a resume worked, and nothing is saved from now on in this boot.
+ * the caller answers a 1 s poll loop (iPXE's or farmboot's) instead of
+ * the job (the state is saved while the machine waits in it, then it asks
+ * again); 0 means answer the job. power_booted tells the backend the job's
+ * script went out: a resume worked, and nothing is saved from now on in
+ * this boot.
  */
 int power_snapshot_prepare(struct power *);
 void power_booted(struct power *);

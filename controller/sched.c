@@ -778,11 +778,15 @@ boot_script(const char *mac, const char *client, const char *arch,
 	}
 	rj = m->job;
 	/* A cold boot that will serve later jobs from its saved state: the
-	 * machine waits in the poll loop while it is saved, then asks again. */
-	if (rj && !rj->ended && m->stage == ST_BOOT && !farmboot && m->power &&
+	 * machine waits in the 1 s poll loop (iPXE's or farmboot's) while it
+	 * is saved, then asks again. */
+	if (rj && !rj->ended && m->stage == ST_BOOT && m->power &&
 	    power_snapshot_prepare(m->power)) {
-		char *poll = xasprintf("%s/ipxe/%s", S.conf->server_url, m->mac_hyp);
+		char *poll;
 
+		if (farmboot)
+			return boot_farmboot_idle(1);
+		poll = xasprintf("%s/ipxe/%s", S.conf->server_url, m->mac_hyp);
 		s = boot_ipxe_idle(1, poll);
 		free(poll);
 		return s;

@@ -810,6 +810,22 @@ test_farmboot_job_refuses(void **state)
 	free(cause);
 }
 
+/* farmboot's idle answer; always on, it polls every second as iPXE's loop
+ * does (a machine resumed from a state saved in that wait asks at once). */
+static void
+test_farmboot_idle(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = boot_farmboot_idle(0);
+	assert_string_equal(s, "farmboot 1\nidle\n");
+	free(s);
+	s = boot_farmboot_idle(1);
+	assert_string_equal(s, "farmboot 1\npoll 1\n");
+	free(s);
+}
+
 static void
 test_idle(void **state)
 {
@@ -912,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_farmboot_job_golden),
 		cmocka_unit_test(test_farmboot_job_minimal),
 		cmocka_unit_test(test_farmboot_job_refuses),
+		cmocka_unit_test(test_farmboot_idle),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_first_matches_file),
 		cmocka_unit_test(test_first_shape),
