@@ -8,19 +8,9 @@
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/lib.sh
 
-for f in "$BUILD/guest/aarch64/selftest.efi" "$BUILD/netboot/aarch64/farmboot.efi" \
-    "$BUILD/netboot/x86_64/farmboot.efi"; do
-	[ -e "$f" ] || { echo "Bail out! $f is missing: run make"; exit 1; }
-done
+need guest/aarch64/selftest.efi netboot/aarch64/farmboot.efi netboot/x86_64/farmboot.efi
 
-e2e_start "
-[machine vm-arm]
-kind = qemu
-arch = aarch64
-mac = 52:54:00:f0:00:02
-memory = 256
-accel = tcg
-boot_timeout = 180
+e2e_start "$VM_ARM
 tags = fast
 
 [machine vm-x86-fb]

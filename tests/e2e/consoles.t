@@ -42,16 +42,6 @@ CONF
 sim "$SIMT" 52:54:00:f0:00:11 ctel0
 sim "$SIMC" 52:54:00:f0:00:12 ccmd0
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s; its status.
-wait_for() {
-	local i n=$(($1 * 5))
-	shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # The console servers, inside the namespace (ip netns exec execs them, so
 # $! is the server's PID); each returns once it listens.

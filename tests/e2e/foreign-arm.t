@@ -14,14 +14,7 @@ for f in "$APP" "$BUILD/netboot/aarch64/farmboot.efi"; do
 	[ -e "$f" ] || { echo "Bail out! $f is missing: run make all unit-tests"; exit 1; }
 done
 
-e2e_start "
-[machine vm-arm]
-kind = qemu
-arch = aarch64
-mac = 52:54:00:f0:00:02
-memory = 256
-accel = tcg
-boot_timeout = 180"
+e2e_start "$VM_ARM"
 
 # passes ID: the names of the job's passing cases, one a line.
 passes() {

@@ -11,6 +11,11 @@
 #   farmctl ARGS...                  farmctl against that farmd
 #   ok COND-EXIT-STATUS "what"       one TAP line
 #   e2e_stop                         (trap) stops farmd, removes the namespace
+#   need FILE...                     bails out unless each file under
+#                                    $BUILD exists
+#   VM_ARM                           the [machine vm-arm] section (aarch64,
+#                                    AAVMF, farmboot; add keys after it)
+#   wait_for SECONDS CMD...          polls CMD every 0.2 s; its status
 
 set -u
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -122,6 +127,35 @@ CONF
 	echo "Bail out! farmd did not start:"
 	sed 's/^/# /' "$T/farmd.log"
 	exit 1
+}
+
+# need FILE...: each file (relative to $BUILD) must be built.
+need() {
+	local f
+	for f in "$@"; do
+		[ -e "$BUILD/$f" ] || { echo "Bail out! $BUILD/$f is missing: run make all unit-tests"; exit 1; }
+	done
+}
+
+# The shipped farm's aarch64 machine, for e2e_start's machine lines.
+VM_ARM="
+[machine vm-arm]
+kind = qemu
+arch = aarch64
+mac = 52:54:00:f0:00:02
+memory = 256
+accel = tcg
+boot_timeout = 180"
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s; its status.
+wait_for() {
+	local i n=$(($1 * 5))
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
 }
 
 # jq_job ID FILTER: a field of a job as JSON.

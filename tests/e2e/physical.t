@@ -47,16 +47,6 @@ physical_stop() {
 	e2e_stop
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s; its status.
-wait_for() {
-	local i n=$(($1 * 5))
-	shift
-	for i in $(seq 1 "$n"); do
-		"$@" && return 0
-		sleep 0.2
-	done
-	return 1
-}
 
 # schedule ARGS...: farmctl schedule --wait --json on rack1; sets rc, id.
 schedule() {
