@@ -184,7 +184,10 @@ db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;
 
-	if (sqlite3_exec(db->h, sql, NULL, NULL, &err) != SQLITE_OK) {
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
+
+	if (rc != SQLITE_OK) {
+		db_last_code = rc & 0xff;
 		log_warnx("database: %s: %s", sql, err ? err : "?");
 		sqlite3_free(err);
 		return -1;
@@ -198,10 +201,22 @@ db_begin(struct db *db)
 	return db_exec(db, "BEGIN IMMEDIATE");
 }
 
+/* A COMMIT that fails (disk full, I/O error) may leave the transaction
+ * open (sqlite's documentation, "COMMIT"): it is rolled back then, so that
+ * the next BEGIN works once the cause is gone. The failure's code stays
+ * for db_error_status. */
 int
 db_commit(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	int code;
+
+	if (db_exec(db, "COMMIT") == 0)
+		return 0;
+	code = db_last_code;
+	if (!sqlite3_get_autocommit(db->h))
+		db_exec(db, "ROLLBACK");
+	db_last_code = code;
+	return -1;
 }
 
 int
