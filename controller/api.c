@@ -1,7 +1,8 @@
 /*
  * api.c - the routes of docs/api.md. Handlers read the request, call the
  * scheduler, the database or the app store, and fill the reply; none of
- * them blocks (files go out through sendfile in libmicrohttpd).
+ * them blocks (files go out through sendfile in libmicrohttpd, apps from
+ * a shared mapping: http.c).
  */
 #include "api.h"
 
@@ -309,6 +310,7 @@ h_app(struct http_request *req, struct http_reply *rep)
 	}
 	sched_app_fetched(http_query(req, "job"), sha);
 	api_send_file(rep, path, "application/efi");
+	rep->fixed = 1; /* written once, renamed into place (apps.c) */
 }
 
 static void

@@ -22,8 +22,19 @@
 #include "results.h"
 #include "util.h"
 
+/* Prepared statements kept for reuse (db_prepare, db_done): every SQL text
+ * of this file is a constant, so they are few; preparing the same SQL for
+ * each row or request was a good part of a results POST's time. */
+#define DB_STMT_CACHE 48
+
 struct db {
 	sqlite3 *h;
+	struct {
+		const char *sql;        /* a copy */
+		sqlite3_stmt *st;
+		int busy;               /* handed out, not yet given back */
+	} cache[DB_STMT_CACHE];
+	int ncache;
 };
 
 static const char schema[] =
@@ -172,27 +183,89 @@ db_sqlite(struct db *db)
 void
 db_close(struct db *db)
 {
+	int i;
+
 	if (db == NULL)
 		return;
+	for (i = 0; i < db->ncache; i++) {
+		sqlite3_finalize(db->cache[i].st);
+		free((char *)db->cache[i].sql);
+	}
 	sqlite3_close(db->h);
 	free(db);
 }
 
-/* Runs a statement without results. */
+/* A prepared statement for sql, from the cache when it holds one that is
+ * not in use (a nested use of the same SQL gets a fresh one); give it back
+ * with db_done. */
+static sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int i, keep;
+
+	for (i = 0; i < db->ncache; i++)
+		if (!db->cache[i].busy && strcmp(db->cache[i].sql, sql) == 0) {
+			db->cache[i].busy = 1;
+			return db->cache[i].st;
+		}
+	keep = db->ncache < DB_STMT_CACHE;
+	if (sqlite3_prepare_v3(db->h, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0,
+	    &st, NULL) != SQLITE_OK) {
+		db_fail(db, sql);
+		return NULL;
+	}
+	if (keep) {
+		db->cache[db->ncache].sql = xstrdup(sql);
+		db->cache[db->ncache].st = st;
+		db->cache[db->ncache].busy = 1;
+		db->ncache++;
+	}
+	return st;
+}
+
+/* Gives back a statement of db_prepare: a cached one is reset (ending its
+ * read, so it holds no snapshot) and its bindings cleared, another one is
+ * finalized. */
+static void
+db_done(struct db *db, sqlite3_stmt *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < db->ncache; i++)
+		if (db->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			db->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+/* Steps a statement that returns no rows and gives it back. */
+static int
+db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	db_done(db, st);
+	if (rc != SQLITE_DONE)
+		return db_fail(db, what);
+	return 0;
+}
+
+/* BEGIN, COMMIT, ROLLBACK: prepared once too (sqlite3_exec would parse
+ * them each time). */
 static int
 db_exec(struct db *db, const char *sql)
 {
-	char *err = NULL;
+	sqlite3_stmt *st = db_prepare(db, sql);
 
-	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
-
-	if (rc != SQLITE_OK) {
-		db_last_code = rc & 0xff;
-		log_warnx("database: %s: %s", sql, err ? err : "?");
-		sqlite3_free(err);
+	if (st == NULL)
 		return -1;
-	}
-	return 0;
+	return db_step_done(db, st, sql);
 }
 
 int
@@ -223,30 +296,6 @@ int
 db_rollback(struct db *db)
 {
 	return db_exec(db, "ROLLBACK");
-}
-
-static sqlite3_stmt *
-db_prepare(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_fail(db, sql);
-		return NULL;
-	}
-	return st;
-}
-
-/* Steps a statement that returns no rows and finalizes it. */
-static int
-db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, what);
-	return 0;
 }
 
 static void
@@ -398,7 +447,7 @@ db_machine_boots(struct db *db, const char *name)
 	bind_text(st, 1, name);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return n;
 }
 
@@ -445,7 +494,7 @@ db_run_counts(struct db *db, struct run_info *r)
 				if (strcmp(result, names[i]) == 0)
 					r->counts[i] += n;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return 0;
 }
 
@@ -463,7 +512,7 @@ db_run_get(struct db *db, long long id, struct run_info *r)
 		r->created_at = sqlite3_column_int64(st, 1);
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	if (found && db_run_counts(db, r) < 0)
 		return -1;
 	return found;
@@ -489,7 +538,7 @@ db_runs_list(struct db *db, int limit, struct run_info **out, size_t *n)
 		v[*n].created_at = sqlite3_column_int64(st, 1);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	for (i = 0; i < *n; i++)
 		db_run_counts(db, &v[i]);
 	*out = v;
@@ -632,7 +681,7 @@ db_job_get(struct db *db, long long id, struct job *j)
 		job_read(st, j);
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return found;
 }
 
@@ -653,7 +702,7 @@ db_jobs_collect(struct db *db, sqlite3_stmt *st, struct job **out, size_t *n)
 		}
 		job_read(st, &v[(*n)++]);
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	*out = v;
 	if (rc != SQLITE_DONE)
 		return db_fail(db, "job list");
@@ -718,7 +767,7 @@ db_jobs_count(struct db *db, const char *state)
 	bind_text(st, 1, state);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return n;
 }
 
@@ -761,18 +810,20 @@ db_testcase_add(struct db *db, long long job, const struct testcase *tc)
 	if (st == NULL)
 		return -1;
 	rc = db_testcase_insert(db, st, job, tc);
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return rc;
 }
 
+/* In its own transaction, or, inside the caller's, in a savepoint (the
+ * results POST stores the cases and the job's end with one commit). */
 int
 db_testcases_replace(struct db *db, long long job, const struct testcase *tc, size_t n)
 {
 	sqlite3_stmt *del, *ins;
 	size_t i;
-	int rc = -1;
+	int rc = -1, nested = !sqlite3_get_autocommit(db->h);
 
-	if (db_begin(db) < 0)
+	if (db_exec(db, nested ? "SAVEPOINT testcases" : "BEGIN IMMEDIATE") < 0)
 		return -1;
 	del = db_prepare(db, "DELETE FROM testcases WHERE job = ?");
 	ins = db_prepare(db, "INSERT INTO testcases (job, seq, name, status, message)"
@@ -789,8 +840,13 @@ db_testcases_replace(struct db *db, long long job, const struct testcase *tc, si
 			goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(del);
-	sqlite3_finalize(ins);
+	db_done(db, del);
+	db_done(db, ins);
+	if (nested) {
+		if (rc < 0)
+			db_exec(db, "ROLLBACK TO testcases");
+		return db_exec(db, "RELEASE testcases") < 0 ? -1 : rc;
+	}
 	if (rc == 0)
 		return db_commit(db);
 	db_rollback(db);
@@ -826,7 +882,7 @@ db_testcases_list(struct db *db, long long job, struct testcase **out, size_t *n
 		v[*n].message = col_text(st, 3);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	*out = v;
 	if (rc != SQLITE_DONE)
 		return db_fail(db, "testcase list");
@@ -858,7 +914,7 @@ db_machine_get_state(struct db *db, const char *name, char *state, size_t len)
 		snprintf(state, len, "%s", (const char *)sqlite3_column_text(st, 0));
 		found = 1;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	return found;
 }
 
@@ -904,7 +960,7 @@ db_discovered_list(struct db *db, struct discovered **out, size_t *n)
 		v[*n].requests = sqlite3_column_int64(st, 6);
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	db_done(db, st);
 	*out = v;
 	return 0;
 }

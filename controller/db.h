@@ -108,7 +108,8 @@ void db_jobs_free(struct job *, size_t);
 long long db_jobs_count(struct db *, const char *state);
 
 int db_testcase_add(struct db *, long long job, const struct testcase *);
-/* Replaces all of a job's cases in one transaction. */
+/* Replaces all of a job's cases in one transaction (a savepoint of the
+ * caller's when one is open: all or none). */
 int db_testcases_replace(struct db *, long long job, const struct testcase *, size_t);
 int db_testcases_list(struct db *, long long job, struct testcase **, size_t *);
 void db_testcases_free(struct testcase *, size_t);

@@ -42,6 +42,9 @@ struct http_reply {
 	int fd;                         /* >= 0: send this file: size bytes */
 	off_t size;
 	off_t offset;                   /*   from this offset */
+	int fixed;                      /* the whole file, which never changes
+					 * (a content-addressed app): it may go
+					 * out from a shared mapping */
 	char *headers[8][2];            /* extra headers, owned */
 	int nheaders;
 	http_stream_fn stream;          /* non-NULL: a streamed body (above) */

@@ -1205,11 +1205,443 @@ parse_body(json_t *root, struct results_post *out, char **cause)
 	return 0;
 }
 
+/*
+ * The fast path of a results POST. jansson builds a tree of objects for the
+ * whole body (a hash table per case) and reads it a byte at a time through
+ * its stream layer; that was most of a POST's time. fast_post reads the
+ * body once, in place, and accepts only what the jansson path would accept
+ * with the same result: a well-formed object of the documented shape,
+ * every key known and given once, strings valid UTF-8 with no \u0000 and
+ * no surrogate escapes, integers plain and small, every value within the
+ * checks of parse_body. Anything else, valid or not, makes it decline,
+ * and the body goes to the jansson path, which gives the answer and the
+ * error message. So errors never come from here, and a body accepted here
+ * is one that parse_body would have accepted the same way (the fuzz
+ * harness and the unit tests compare the two).
+ */
+struct fast {
+	const char *p, *end;
+};
+
+static void
+fast_ws(struct fast *f)
+{
+	while (f->p < f->end && (*f->p == ' ' || *f->p == '\t' || *f->p == '\n' ||
+	    *f->p == '\r'))
+		f->p++;
+}
+
+/* Skips whitespace and takes c; 0, or -1 when the next byte is not c. */
+static int
+fast_take(struct fast *f, char c)
+{
+	fast_ws(f);
+	if (f->p == f->end || *f->p != c)
+		return -1;
+	f->p++;
+	return 0;
+}
+
+/* Takes the literal word w (null, true, false). */
+static int
+fast_word(struct fast *f, const char *w)
+{
+	size_t n = strlen(w);
+
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, w, n) != 0)
+		return -1;
+	f->p += n;
+	return 0;
+}
+
+/* The length of the well-formed UTF-8 sequence at s (of n bytes, s[0] >=
+ * 0x80), 0 when it is not one: no overlong forms, no surrogates, nothing
+ * above U+10FFFF. */
+static size_t
+fast_utf8(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static int
+fast_hex(const char *s, unsigned *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads a string (after skipping whitespace) of at most max bytes, in raw
+ * form, so that its decoded form is at most max bytes too. Returns a copy
+ * (caller frees), its decoded length in *len, or NULL to decline.
+ */
+static char *
+fast_string(struct fast *f, size_t max, size_t *len)
+{
+	const char *start, *q;
+	char *out, *o;
+	int escaped = 0;
+
+	if (fast_take(f, '"') < 0)
+		return NULL;
+	start = f->p;
+	for (q = start; q < f->end && *q != '"'; q++) {
+		if (*q == '\\') {
+			escaped = 1;
+			if (++q == f->end)
+				return NULL;
+		}
+		if ((size_t)(q - start) >= max)
+			return NULL;
+	}
+	if (q == f->end)
+		return NULL;
+	f->p = q + 1;
+	out = o = xmalloc((size_t)(q - start) + 1);
+	for (q = start; *q != '"';) {
+		unsigned char c = (unsigned char)*q;
+		unsigned u;
+		size_t n;
+
+		if (c < 0x20)
+			goto decline;
+		if (c >= 0x80) {
+			if ((n = fast_utf8((const unsigned char *)q,
+			    (size_t)(f->p - 1 - q))) == 0)
+				goto decline;
+			memcpy(o, q, n);
+			o += n;
+			q += n;
+			continue;
+		}
+		if (c != '\\' || !escaped) {
+			*o++ = (char)c;
+			q++;
+			continue;
+		}
+		switch (q[1]) {
+		case '"': case '\\': case '/':
+			*o++ = q[1];
+			break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			/* 6 raw bytes give at most 3: still within the copy. */
+			if (f->p - 1 - q < 6 || fast_hex(q + 2, &u) < 0 || u == 0 ||
+			    (u >= 0xd800 && u <= 0xdfff))
+				goto decline;
+			if (u < 0x80)
+				*o++ = (char)u;
+			else if (u < 0x800) {
+				*o++ = (char)(0xc0 | (u >> 6));
+				*o++ = (char)(0x80 | (u & 0x3f));
+			} else {
+				*o++ = (char)(0xe0 | (u >> 12));
+				*o++ = (char)(0x80 | ((u >> 6) & 0x3f));
+				*o++ = (char)(0x80 | (u & 0x3f));
+			}
+			q += 6;
+			continue;
+		default:
+			goto decline;
+		}
+		q += 2;
+	}
+	*o = '\0';
+	*len = (size_t)(o - out);
+	return out;
+decline:
+	free(out);
+	return NULL;
+}
+
+/* Reads a key and its ':'; the index of the key in keys (NULL-terminated),
+ * or -1 to decline (not one of them, or already seen in *seen). */
+static int
+fast_key(struct fast *f, const char *const *keys, unsigned *seen)
+{
+	size_t len;
+	char *k = fast_string(f, 16, &len);
+	int i;
+
+	if (k == NULL)
+		return -1;
+	for (i = 0; keys[i] != NULL; i++)
+		if (strcmp(k, keys[i]) == 0)
+			break;
+	free(k);
+	if (keys[i] == NULL || (*seen & (1u << i)) || fast_take(f, ':') < 0)
+		return -1;
+	*seen |= 1u << i;
+	return i;
+}
+
+/* Reads an integer in 0..999999999 or null (*present 0); -1 declines. */
+static int
+fast_int(struct fast *f, int *out, int *present)
+{
+	int v = 0, n = 0;
+
+	fast_ws(f);
+	*present = 0;
+	if (fast_word(f, "null") == 0)
+		return 0;
+	if (f->p < f->end && *f->p == '0' && f->end - f->p > 1 &&
+	    f->p[1] >= '0' && f->p[1] <= '9')
+		return -1;
+	while (f->p < f->end && *f->p >= '0' && *f->p <= '9') {
+		if (++n > 9)
+			return -1;
+		v = v * 10 + (*f->p++ - '0');
+	}
+	if (n == 0 || (f->p < f->end && (*f->p == '.' || *f->p == 'e' ||
+	    *f->p == 'E')))
+		return -1;
+	*out = v;
+	*present = 1;
+	return 0;
+}
+
+/* Reads ',' (1: another member follows) or the closing c (0); -1 declines. */
+static int
+fast_next(struct fast *f, char c)
+{
+	fast_ws(f);
+	if (f->p == f->end)
+		return -1;
+	if (*f->p == ',') {
+		f->p++;
+		return 1;
+	}
+	if (*f->p == c) {
+		f->p++;
+		return 0;
+	}
+	return -1;
+}
+
+/* One element of "tests", as parse_case would take it. */
+static int
+fast_case(struct fast *f, struct testcase *tc)
+{
+	static const char *const keys[] = { "name", "status", "message", NULL };
+	unsigned seen = 0;
+	char *status = NULL;
+	size_t len, i;
+	int more;
+
+	memset(tc, 0, sizeof(*tc));
+	if (fast_take(f, '{') < 0)
+		return -1;
+	do {
+		switch (fast_key(f, keys, &seen)) {
+		case 0:
+			if ((tc->name = fast_string(f, RESULTS_MAX_NAME, &len)) == NULL)
+				goto decline;
+			for (i = 0; i < len; i++)
+				if ((unsigned char)tc->name[i] < 0x20 ||
+				    tc->name[i] == 0x7f)
+					goto decline;
+			break;
+		case 1:
+			if ((status = fast_string(f, 8, &len)) == NULL ||
+			    tc_status_parse(status, &tc->status) != 0)
+				goto decline;
+			break;
+		case 2:
+			fast_ws(f);
+			if (fast_word(f, "null") == 0)
+				break;
+			if ((tc->message = fast_string(f, RESULTS_MAX_MESSAGE,
+			    &len)) == NULL)
+				goto decline;
+			break;
+		default:
+			goto decline;
+		}
+	} while ((more = fast_next(f, '}')) == 1);
+	if (more < 0 || tc->name == NULL || status == NULL)
+		goto decline;
+	free(status);
+	if (tc->message == NULL)
+		tc->message = xstrdup("");
+	return 0;
+decline:
+	free(status);
+	free(tc->name);
+	free(tc->message);
+	memset(tc, 0, sizeof(*tc));
+	return -1;
+}
+
+static int
+fast_tests(struct fast *f, struct results_post *out)
+{
+	size_t cap = 0;
+	int more;
+
+	if (fast_take(f, '[') < 0)
+		return -1;
+	fast_ws(f);
+	if (f->p < f->end && *f->p == ']') {
+		f->p++;
+		return 0;
+	}
+	do {
+		if (out->ncases == RESULTS_MAX_CASES)
+			return -1;
+		if (out->ncases == cap) {
+			cap = cap ? cap * 2 : 64;
+			out->cases = xrealloc(out->cases, cap * sizeof(*out->cases));
+		}
+		if (fast_case(f, &out->cases[out->ncases]) < 0)
+			return -1;
+		out->cases[out->ncases].seq = (int)out->ncases + 1;
+		out->ncases++;
+	} while ((more = fast_next(f, ']')) == 1);
+	return more;
+}
+
+static int
+fast_summary(struct fast *f, struct results_post *out)
+{
+	static const char *const keys[] = { "total", "failed", "xfailed",
+		"skipped", NULL };
+	int *const fields[] = { &out->total, &out->failed, &out->xfailed,
+		&out->skipped };
+	unsigned seen = 0;
+	int more, v, present, have_total = 0, k;
+
+	fast_ws(f);
+	if (fast_word(f, "null") == 0)
+		return 0;
+	if (fast_take(f, '{') < 0)
+		return -1;
+	fast_ws(f);
+	if (f->p < f->end && *f->p == '}')
+		return -1;      /* {}: total missing */
+	do {
+		if ((k = fast_key(f, keys, &seen)) < 0 || fast_int(f, &v, &present) < 0)
+			return -1;
+		if (present)
+			*fields[k] = v;
+		if (k == 0)
+			have_total = present;
+	} while ((more = fast_next(f, '}')) == 1);
+	if (more < 0 || !have_total || (long long)out->failed + out->xfailed +
+	    out->skipped > out->total)
+		return -1;
+	out->have_summary = 1;
+	return 0;
+}
+
+/* 0 with *out filled, or -1: decline (out is left for the caller to clear). */
+static int
+fast_post(const char *body, size_t len, struct results_post *out)
+{
+	static const char *const keys[] = { "tests", "summary", "exit_code",
+		"aborted", NULL };
+	struct fast f = { body, body + len };
+	unsigned seen = 0;
+	int more, v, present;
+
+	if (fast_take(&f, '{') < 0)
+		return -1;
+	do {
+		switch (fast_key(&f, keys, &seen)) {
+		case 0:
+			if (fast_tests(&f, out) < 0)
+				return -1;
+			break;
+		case 1:
+			if (fast_summary(&f, out) < 0)
+				return -1;
+			break;
+		case 2:
+			if (fast_int(&f, &v, &present) < 0 || (present && v > 255))
+				return -1;
+			if (present)
+				out->exit_code = v;
+			break;
+		case 3:
+			fast_ws(&f);
+			if (fast_word(&f, "true") == 0)
+				out->aborted = 1;
+			else if (fast_word(&f, "false") < 0 && fast_word(&f, "null") < 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+	} while ((more = fast_next(&f, '}')) == 1);
+	fast_ws(&f);
+	if (more < 0 || !(seen & 1) || f.p != f.end)
+		return -1;
+	return 0;
+}
+
 /* Parses and checks a POST body. On error *out is left empty (nothing to
  * clear) and *cause names the field. Null counts as absent for the optional
  * fields; unknown fields are refused. */
 int
 results_parse_post(const char *body, size_t len, struct results_post *out,
+    char **cause)
+{
+	memset(out, 0, sizeof(*out));
+	out->exit_code = -1;
+	*cause = NULL;
+	if (len <= RESULTS_MAX_BODY && fast_post(body, len, out) == 0)
+		return 0;
+	results_post_clear(out);
+	return results_parse_post_json(body, len, out, cause);
+}
+
+/* The same with jansson alone: every error, and what the fast path is
+ * compared with. */
+int
+results_parse_post_json(const char *body, size_t len, struct results_post *out,
     char **cause)
 {
 	json_error_t err;

@@ -1048,7 +1048,7 @@ sched_results(long long id, const char *auth, const char *body, size_t len,
 	struct job j;
 	enum job_result r;
 	char *reason = NULL;
-	int code = -1, found;
+	int code = -1, found, stored;
 
 	if (m == NULL) {
 		found = db_job_get(S.db, id, &j);
@@ -1072,7 +1072,11 @@ sched_results(long long id, const char *auth, const char *body, size_t len,
 	}
 	if (results_parse_post(body, len, &post, cause) < 0)
 		return 400;
-	if (db_testcases_replace(S.db, id, post.cases, post.ncases) < 0) {
+	/* The cases and the job's end go in one transaction: one commit. */
+	if ((stored = db_begin(S.db)) == 0 &&
+	    (stored = db_testcases_replace(S.db, id, post.cases, post.ncases)) < 0)
+		db_rollback(S.db);
+	if (stored < 0) {
 		results_post_clear(&post);
 		*cause = xstrdup("could not store the results");
 		return 500;
@@ -1094,10 +1098,13 @@ sched_results(long long id, const char *auth, const char *body, size_t len,
 		m->job->j.reason = xstrdup(reason);
 		db_job_save(S.db, &m->job->j);
 	}
-	log_info("job %lld: results POST with %zu cases", id, post.ncases);
+	if ((stored = db_commit(S.db)) == 0)    /* rolled back when it fails */
+		log_info("job %lld: results POST with %zu cases", id, post.ncases);
 	free(reason);
 	results_post_clear(&post);
-	return 200;
+	if (stored < 0)
+		*cause = xstrdup("could not store the results");
+	return stored < 0 ? 500 : 200;
 }
 
 int

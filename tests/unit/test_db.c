@@ -233,6 +233,37 @@ test_testcases(void **state)
 	assert_string_equal(v[0].message, "m");
 	assert_string_equal(v[1].name, "y");
 	db_testcases_free(v, n);
+
+	/* Inside the caller's transaction (a results POST: the cases and the
+	 * job's end in one commit) the replace is part of it: rolled back
+	 * with it, committed with it. */
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_testcases_replace(db, 1, &tc, 1), 0);
+	assert_int_equal(db_testcases_list(db, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	db_testcases_free(v, n);
+	assert_int_equal(db_rollback(db), 0);
+	assert_int_equal(db_testcases_list(db, 1, &v, &n), 0);
+	assert_int_equal(n, 2);
+	db_testcases_free(v, n);
+	assert_int_equal(db_begin(db), 0);
+	assert_int_equal(db_testcases_replace(db, 1, &tc, 1), 0);
+	/* a failed replace (two cases with one seq) leaves what was there */
+	post[1].seq = 1;
+	assert_int_equal(db_testcases_replace(db, 1, post, 2), -1);
+	post[1].seq = 2;
+	assert_int_equal(db_commit(db), 0);
+	assert_int_equal(db_testcases_list(db, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].status, TC_INFO);
+	db_testcases_free(v, n);
+	/* and on its own, too */
+	post[1].seq = 1;
+	assert_int_equal(db_testcases_replace(db, 1, post, 2), -1);
+	post[1].seq = 2;
+	assert_int_equal(db_testcases_list(db, 1, &v, &n), 0);
+	assert_int_equal(n, 1);
+	db_testcases_free(v, n);
 	db_close(db);
 }
 

@@ -1484,6 +1484,61 @@ test_post_good(void **unused)
 	results_post_clear(&p);
 }
 
+/* results_parse_post reads the bodies it can on a fast path of its own;
+ * whatever it takes, jansson alone (results_parse_post_json) must read the
+ * same way. */
+static void
+test_post_fast_same(void **unused)
+{
+	static const char *const bodies[] = {
+		"{\"tests\":[]}",
+		" {\"tests\": [{\"name\": \"a\", \"status\": \"pass\", \"message\": null}],"
+		" \"summary\": null, \"exit_code\": null, \"aborted\": null}\n",
+		"{\"aborted\": true, \"exit_code\": 0, \"summary\": {\"total\": 0},"
+		" \"tests\": []}",
+		"{\"exit_code\":255,\"tests\":[{\"status\":\"xpass\",\"name\":\"x\"}]}",
+		"{\r\n\t\"tests\" : [ { \"message\" : \"line 1\\nline 2\\t\\u001b[0m"
+		" \\u00e9\\u4E2D \\\"q\\\" \\\\ \\/ \\b\\f\\r caf\xc3\xa9 \xf0\x9f\x98\x80 \x7f\","
+		" \"status\" : \"xfail\", \"name\" : \"sm\xc3\xb6rg\xc3\xa5s \\u00e9\\/\\\"\" } ,"
+		" {\"name\":\"b\",\"status\":\"skip\",\"message\":null},"
+		" {\"status\":\"info\",\"name\":\"\"} ] ,"
+		" \"summary\" : {\"skipped\": null, \"total\": 3, \"failed\": 0,"
+		" \"xfailed\": 1}, \"aborted\": false }",
+		"{\"tests\": [{\"name\": \"[[[[{{{{\\\"[[\", \"status\": \"fail\"}],"
+		" \"summary\": {\"total\": 999999999, \"failed\": 999999999}}",
+		/* jansson takes these, the fast path leaves them to it */
+		"{\"tests\": [{\"name\": \"\\ud83d\\ude00\", \"status\": \"pass\"}]}",
+		"{\"tests\": [], \"summary\": {\"total\": 2147483647}, \"exit_code\": -0}",
+	};
+	struct results_post a, b;
+	char *cause = NULL;
+	size_t i, k;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(bodies); i++) {
+		if (post(bodies[i], &a, &cause) != 0)
+			fail_msg("%s: refused: %s", bodies[i], cause);
+		assert_int_equal(results_parse_post_json(bodies[i], strlen(bodies[i]),
+		    &b, &cause), 0);
+		assert_int_equal(a.ncases, b.ncases);
+		for (k = 0; k < a.ncases; k++) {
+			assert_int_equal(a.cases[k].seq, b.cases[k].seq);
+			assert_int_equal(a.cases[k].status, b.cases[k].status);
+			assert_string_equal(a.cases[k].name, b.cases[k].name);
+			assert_string_equal(a.cases[k].message, b.cases[k].message);
+		}
+		assert_int_equal(a.have_summary, b.have_summary);
+		assert_int_equal(a.total, b.total);
+		assert_int_equal(a.failed, b.failed);
+		assert_int_equal(a.xfailed, b.xfailed);
+		assert_int_equal(a.skipped, b.skipped);
+		assert_int_equal(a.exit_code, b.exit_code);
+		assert_int_equal(a.aborted, b.aborted);
+		results_post_clear(&a);
+		results_post_clear(&b);
+	}
+}
+
 /* The limits, exactly at and just past them. */
 static void
 test_post_limits(void **unused)
@@ -1708,6 +1763,7 @@ main(void)
 		cmocka_unit_test(test_outcome_unknown_end),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_post_good),
+		cmocka_unit_test(test_post_fast_same),
 		cmocka_unit_test(test_post_limits),
 		cmocka_unit_test(test_post_bad),
 	};

@@ -34,6 +34,8 @@ struct MHD_Response {
 	size_t len;
 	int fd;
 	int content_type_set;
+	MHD_ContentReaderFreeCallback crfc;
+	void *crfc_cls;
 };
 
 static struct MHD_Daemon stub_daemon;
@@ -121,6 +123,20 @@ MHD_create_response_from_buffer(size_t size, void *buffer,
 	return r;
 }
 
+/* A response from the caller's memory (http.c: a mapped app), copied here;
+ * its free callback runs when the response is destroyed. */
+struct MHD_Response *
+MHD_create_response_from_buffer_with_free_callback_cls(size_t size, void *buffer,
+    MHD_ContentReaderFreeCallback crfc, void *crfc_cls)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(size, buffer,
+	    MHD_RESPMEM_MUST_COPY);
+
+	r->crfc = crfc;
+	r->crfc_cls = crfc_cls;
+	return r;
+}
+
 struct MHD_Response *
 MHD_create_response_from_fd_at_offset64(uint64_t size, int fd, uint64_t offset)
 {
@@ -179,6 +195,8 @@ MHD_destroy_response(struct MHD_Response *r)
 		return;
 	if (r->fd >= 0)
 		close(r->fd);
+	if (r->crfc)
+		r->crfc(r->crfc_cls);
 	free(r->data);
 	free(r);
 }
@@ -211,6 +229,9 @@ MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc
 		case MHD_OPTION_CONNECTION_LIMIT:
 		case MHD_OPTION_CONNECTION_MEMORY_LIMIT:
 			(void)va_arg(ap, unsigned int);
+			break;
+		case MHD_OPTION_SIGPIPE_HANDLED_BY_APP:
+			(void)va_arg(ap, int);
 			break;
 		case MHD_OPTION_EXTERNAL_LOGGER:
 			(void)va_arg(ap, MHD_LogCallback);

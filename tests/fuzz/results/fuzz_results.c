@@ -7,7 +7,8 @@
  * whole or in pieces (the sizes are taken from the input itself), that
  * every case name is valid UTF-8 within RESULTS_MAX_LINE, and that every
  * outcome rule gives an answer with a one-line reason. The same bytes then
- * go to the POST parser.
+ * go to the POST parser; a body it accepts must read the same through
+ * jansson alone (its fast path may take only what jansson would).
  *
  * Build and run (not part of make check yet):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE \
@@ -130,6 +131,33 @@ outcomes(const struct results_state *st)
 	}
 }
 
+/* 1 when jansson alone (results_parse_post_json) reads the body as post,
+ * which results_parse_post accepted, possibly by its fast path. */
+static int
+same_post(const char *body, size_t size, const struct results_post *post)
+{
+	struct results_post ref;
+	char *cause = NULL;
+	size_t i;
+	int same;
+
+	if (results_parse_post_json(body, size, &ref, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	same = ref.ncases == post->ncases && ref.have_summary == post->have_summary &&
+	    ref.total == post->total && ref.failed == post->failed &&
+	    ref.xfailed == post->xfailed && ref.skipped == post->skipped &&
+	    ref.exit_code == post->exit_code && ref.aborted == post->aborted;
+	for (i = 0; same && i < ref.ncases; i++)
+		same = ref.cases[i].seq == post->cases[i].seq &&
+		    ref.cases[i].status == post->cases[i].status &&
+		    strcmp(ref.cases[i].name, post->cases[i].name) == 0 &&
+		    strcmp(ref.cases[i].message, post->cases[i].message) == 0;
+	results_post_clear(&ref);
+	return same;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -153,6 +181,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (results_parse_post((const char *)data, size, &post, &cause) == 0) {
 		if (cause != NULL || post.ncases > RESULTS_MAX_CASES)
 			abort();
+		if (!same_post((const char *)data, size, &post))
+			abort();        /* the fast path took what jansson reads otherwise */
 		results_state_from_post(&post, &st);
 		outcomes(&st);
 		results_post_clear(&post);
