@@ -38,6 +38,7 @@
  * value is one NUL code unit.
  */
 #include "farmboot.h"
+#include "efivars.h"
 #include "farmboot_fs.h"
 #include "uefi.h"
 
@@ -224,69 +225,6 @@ static int find_server(char *out, size_t size)
 	return server_from_image(out, size);
 }
 
-/*
- * Deletes every variable under the farm's GUID. Names are gathered first:
- * deleting while walking would lose GetNextVariableName's place.
- */
-static EFI_STATUS vars_clear(void)
-{
-	CHAR16 **names = NULL, *name = NULL, *bigger;
-	UINTN cap = 256 * sizeof(CHAR16), size;
-	EFI_GUID guid;
-	EFI_STATUS s;
-	size_t n = 0, i;
-
-	names = pool_alloc(DELETE_MAX * sizeof(*names));
-	name = pool_alloc(cap);
-	if (!names || !name) {
-		s = EFI_OUT_OF_RESOURCES;
-		goto out;
-	}
-	name[0] = 0;
-	while (n < DELETE_MAX) {
-		size = cap;
-		s = efi_rs->GetNextVariableName(&size, name, &guid);
-		if (s == EFI_BUFFER_TOO_SMALL && size > cap) {
-			bigger = pool_alloc(size);
-			if (!bigger) {
-				s = EFI_OUT_OF_RESOURCES;
-				goto out;
-			}
-			memcpy(bigger, name, cap);
-			pool_free(name);
-			name = bigger;
-			cap = size;
-			continue;
-		}
-		if (s == EFI_NOT_FOUND)
-			break;
-		if (s != EFI_SUCCESS)
-			goto out;
-		if (memcmp(&guid, &farm_guid, sizeof(guid)) != 0)
-			continue;
-		names[n] = pool_alloc(size);
-		if (!names[n]) {
-			s = EFI_OUT_OF_RESOURCES;
-			goto out;
-		}
-		memcpy(names[n], name, size);
-		n++;
-	}
-	s = EFI_SUCCESS;
-	for (i = 0; i < n; i++) {
-		EFI_STATUS d = efi_rs->SetVariable(names[i], &farm_guid, 0, 0, NULL);
-
-		if (d != EFI_SUCCESS && d != EFI_NOT_FOUND && s == EFI_SUCCESS)
-			s = d;
-	}
-out:
-	for (i = 0; i < n; i++)
-		pool_free(names[i]);
-	pool_free(names);
-	pool_free(name);
-	return s;
-}
-
 /* Sets one variable as setvar.efi would. */
 static EFI_STATUS var_set(const char *name, const char *value)
 {
@@ -326,7 +264,7 @@ static EFI_STATUS job_vars(const struct fb_script *s, const struct fb_net *net)
 	char ip[16], mask[16], gw[16];
 	EFI_STATUS st;
 
-	st = vars_clear();
+	st = efivars_clear(efi_bs, efi_rs, &farm_guid, DELETE_MAX);
 	if (st != EFI_SUCCESS) {
 		fb_say("job %lu: cannot delete the old variables: %#lx", s->job,
 		    (unsigned long)st);

@@ -14,9 +14,21 @@
 
 NETBOOT_OUT := $(BUILD)/netboot
 NETBOOT_PROGS := setvar farmboot
-# farmboot.efi is made of more than one file (netboot/farmboot*.c):
-# the job loop, the job format, the network, the DTB's volume.
-FARMBOOT_OBJS := farmboot farmboot_script farmboot_net farmboot_fs
+# The files each program is made of: farmboot.efi is the job loop, the job
+# format, the network and the DTB's volume; both delete the farm's
+# variables the same way (efivars.c).
+NETBOOT_OBJS_setvar := setvar efivars
+NETBOOT_OBJS_farmboot := farmboot farmboot_script farmboot_net farmboot_fs efivars
+
+# netboot_link(arch, program): its objects, the guest library and gnu-efi,
+# linked as an ELF shared object (made a PE image below).
+define netboot_link
+$$(NETBOOT_OUT)/$(1)/obj/$(2).so: $$(NETBOOT_OBJS_$(2):%=$$(NETBOOT_OUT)/$(1)/obj/%.o) \
+	$$(GUEST_OUT_$(1))/libguest.a $$(GUEST_LINK_EXTRA_$(1))
+	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
+		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
+		-lefi -lgnuefi
+endef
 
 # netboot_arch(arch): the rules for one architecture.
 define netboot_arch
@@ -25,25 +37,13 @@ $$(NETBOOT_OUT)/$(1)/obj/%.o: netboot/%.c guest/guest.mk netboot/netboot.mk \
 	@mkdir -p $$(@D)
 	$$(GUEST_CC_$(1)) $$(GUEST_CC_FLAGS_$(1)) -c -o $$@ $$<
 
-$$(NETBOOT_OUT)/$(1)/obj/%.so: $$(NETBOOT_OUT)/$(1)/obj/%.o $$(GUEST_OUT_$(1))/libguest.a \
-	$$(GUEST_LINK_EXTRA_$(1))
-	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
-		-lefi -lgnuefi
-
 $$(NETBOOT_OUT)/$(1)/%.efi: $$(NETBOOT_OUT)/$(1)/obj/%.so
 	$$(GUEST_OBJCOPY_$(1)) $$(GUEST_PE_SECTIONS) --target $$(GUEST_PE_$(1)) \
 		--subsystem=10 $$< $$@
 
-$$(NETBOOT_OUT)/$(1)/obj/farmboot.so: \
-	$$(FARMBOOT_OBJS:%=$$(NETBOOT_OUT)/$(1)/obj/%.o) $$(GUEST_OUT_$(1))/libguest.a \
-	$$(GUEST_LINK_EXTRA_$(1))
-	$$(GUEST_LD_$(1)) $$(GUEST_LDFLAGS) -T $$(GUEST_LDS_$(1)) -L$$(GUEST_LIBDIR_$(1)) \
-		-o $$@ $$(GUEST_CRT0_$(1)) $$(filter-out $$(GUEST_LINK_EXTRA_$(1)),$$^) \
-		-lefi -lgnuefi
+$$(foreach p,$$(NETBOOT_PROGS),$$(eval $$(call netboot_link,$(1),$$(p))))
 
-.SECONDARY: $$(FARMBOOT_OBJS:%=$$(NETBOOT_OUT)/$(1)/obj/%.o) \
-	$$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/obj/%.o) \
+.SECONDARY: $$(foreach p,$$(NETBOOT_PROGS),$$(NETBOOT_OBJS_$$(p):%=$$(NETBOOT_OUT)/$(1)/obj/%.o)) \
 	$$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/obj/%.so)
 
 netboot: $$(NETBOOT_PROGS:%=$$(NETBOOT_OUT)/$(1)/%.efi)

@@ -27,6 +27,7 @@
  * and returns EFI_SUCCESS.
  */
 #include <efi.h>
+#include "efivars.h"
 #include "guest.h"
 
 #define NAME_MAX_LEN	128
@@ -155,72 +156,6 @@ out:
 	return rc;
 }
 
-/*
- * Deletes every variable under the farm's GUID. Names are gathered first:
- * deleting while walking would lose GetNextVariableName's place.
- */
-static EFI_STATUS clear_vars(void)
-{
-	CHAR16 **names, *name, *bigger;
-	UINTN cap = 256 * sizeof(CHAR16), size;
-	EFI_GUID guid;
-	EFI_STATUS s;
-	size_t n = 0, i;
-
-	names = alloc(DELETE_MAX * sizeof(*names));
-	name = alloc(cap);
-	if (!names || !name) {
-		s = EFI_OUT_OF_RESOURCES;
-		goto out;
-	}
-	name[0] = 0;
-	while (n < DELETE_MAX) {
-		size = cap;
-		s = rs->GetNextVariableName(&size, name, &guid);
-		if (s == EFI_BUFFER_TOO_SMALL && size > cap) {
-			/* The next call needs the previous name: carry it over. */
-			bigger = alloc(size);
-			if (!bigger) {
-				s = EFI_OUT_OF_RESOURCES;
-				goto out;
-			}
-			memcpy(bigger, name, cap);
-			bs->FreePool(name);
-			name = bigger;
-			cap = size;
-			continue;
-		}
-		if (s == EFI_NOT_FOUND)
-			break;
-		if (s != EFI_SUCCESS)
-			goto out;
-		if (memcmp(&guid, &farm_guid, sizeof(guid)) != 0)
-			continue;
-		names[n] = alloc(size);
-		if (!names[n]) {
-			s = EFI_OUT_OF_RESOURCES;
-			goto out;
-		}
-		memcpy(names[n], name, size);
-		n++;
-	}
-	s = EFI_SUCCESS;
-	for (i = 0; i < n; i++) {
-		EFI_STATUS d = rs->SetVariable(names[i], &farm_guid, 0, 0, NULL);
-
-		if (d != EFI_SUCCESS && d != EFI_NOT_FOUND && s == EFI_SUCCESS)
-			s = d;
-	}
-out:
-	for (i = 0; i < n; i++)
-		bs->FreePool(names[i]);
-	if (names)
-		bs->FreePool(names);
-	if (name)
-		bs->FreePool(name);
-	return s;
-}
-
 /* The command line from LoadOptions as UTF-8, in pool memory; NULL if none. */
 static char *command_line(EFI_HANDLE image)
 {
@@ -283,7 +218,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 
 	if (!keep) {
-		s = clear_vars();
+		s = efivars_clear(bs, rs, &farm_guid, DELETE_MAX);
 		if (s != EFI_SUCCESS) {
 			say("cannot delete the old variables: %#lx", (unsigned long)s);
 			goto out;
