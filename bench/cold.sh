@@ -17,28 +17,12 @@
 # The boot timeline of the last cold job (its console log index,
 # <state>/logs/<job>.log.idx) is written to $COLD_TIMELINE when set.
 cd "$(dirname "$0")/.."
-. tests/e2e/lib.sh
+BENCH_NAME=cold
+. bench/lab.sh
 RUNS=${COLD_RUNS:-3}
 WARM_N=${WARM_N:-20}
-APP=$BUILD/guest/x86_64/reporter.efi
-say() { echo "cold: $*" >&2; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-now() { date +%s.%N; }
-
-[ -e "$APP" ] || { say "$APP is missing: run make"; exit 1; }
-cat >"$T/bench-suite.cfg" <<'EOF'
-# bench-suite.cfg written by bench/cold.sh: one passing case
-[bench-pass]
-file = reporter.efi
-extra_params = -append 'pass:x'
-EOF
 # snapshot = no: every job is a cold boot (snapshot_resume is bench/snapshot.sh).
-E2E_SUITE=$T/bench-suite.cfg e2e_start "snapshot = no" >&2
-# lib.sh's FARMD_PID is the PID of the subshell that `in_ns farmd &` forks
-# (in_ns is a function), not farmd's: e2e_stop would then leave farmd
-# running. Point it at farmd itself, the subshell's child.
-real=$(pgrep -P "$FARMD_PID" -x farmd | head -n 1)
-[ -n "$real" ] && FARMD_PID=$real
+bench_lab_start "snapshot = no"
 
 # machine_off: waits until vm-x86's QEMU is off again (a cold next boot).
 machine_off() {

@@ -11,21 +11,10 @@
 # a FAT disk. Medians; one JSON line on stdout (the keys of bench/run);
 # progress on stderr.
 cd "$(dirname "$0")/.."
-. tests/e2e/lib.sh
+BENCH_NAME=snapshot
+. bench/lab.sh
 RUNS=${SNAP_RUNS:-3}
-APP=$BUILD/guest/x86_64/reporter.efi
-say() { echo "snapshot: $*" >&2; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-now() { date +%s.%N; }
-
-[ -e "$APP" ] || { say "$APP is missing: run make"; exit 1; }
-cat >"$T/bench-suite.cfg" <<'CFG'
-# bench-suite.cfg written by bench/snapshot.sh: one passing case
-[bench-pass]
-file = reporter.efi
-extra_params = -append 'pass:x'
-CFG
-E2E_SUITE=$T/bench-suite.cfg e2e_start "snapshot = yes" >&2
+bench_lab_start "snapshot = yes"
 MDIR=$T/state/machines/vm-x86
 
 # machine_off: waits until vm-x86's QEMU is off again.
