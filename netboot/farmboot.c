@@ -38,6 +38,7 @@
  * value is one NUL code unit.
  */
 #include "farmboot.h"
+#include "conout.h"
 #include "efivars.h"
 #include "farmboot_fs.h"
 #include "uefi.h"
@@ -77,25 +78,11 @@ struct outcome {
 
 void fb_say(const char *fmt, ...)
 {
-	char buf[384];
-	CHAR16 wbuf[400];
-	size_t i, n = 0;
 	va_list ap;
-	int len;
 
-	len = snprintf(buf, sizeof(buf), "farmboot: ");
 	va_start(ap, fmt);
-	vsnprintf(buf + len, sizeof(buf) - (size_t)len, fmt, ap);
+	conout_vsay(efi_system_table->ConOut, "farmboot", fmt, ap);
 	va_end(ap);
-	for (i = 0; buf[i] && n + 3 < ARRAY_SIZE(wbuf); i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		wbuf[n++] = c < 0x20 || c >= 0x7f ? '?' : c;
-	}
-	wbuf[n++] = '\r';
-	wbuf[n++] = '\n';
-	wbuf[n] = 0;
-	efi_system_table->ConOut->OutputString(efi_system_table->ConOut, wbuf);
 }
 
 /* Keeps "scheme://host[:port]" of url in out[size]; 0 or -1. */

@@ -16,9 +16,9 @@ NETBOOT_OUT := $(BUILD)/netboot
 NETBOOT_PROGS := setvar farmboot
 # The files each program is made of: farmboot.efi is the job loop, the job
 # format, the network and the DTB's volume; both delete the farm's
-# variables the same way (efivars.c).
-NETBOOT_OBJS_setvar := setvar efivars
-NETBOOT_OBJS_farmboot := farmboot farmboot_script farmboot_net farmboot_fs efivars
+# variables (efivars.c) and write console lines (conout.c) the same way.
+NETBOOT_OBJS_setvar := setvar efivars conout
+NETBOOT_OBJS_farmboot := farmboot farmboot_script farmboot_net farmboot_fs efivars conout
 
 # netboot_link(arch, program): its objects, the guest library and gnu-efi,
 # linked as an ELF shared object (made a PE image below).

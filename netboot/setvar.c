@@ -27,6 +27,7 @@
  * and returns EFI_SUCCESS.
  */
 #include <efi.h>
+#include "conout.h"
 #include "efivars.h"
 #include "guest.h"
 
@@ -53,25 +54,11 @@ struct var {
 static void say(const char *fmt, ...) __printf(1, 2);
 static void say(const char *fmt, ...)
 {
-	char buf[384];
-	CHAR16 wbuf[400];
-	size_t i, n = 0;
 	va_list ap;
-	int len;
 
-	len = snprintf(buf, sizeof(buf), "setvar: ");
 	va_start(ap, fmt);
-	vsnprintf(buf + len, sizeof(buf) - (size_t)len, fmt, ap);
+	conout_vsay(st->ConOut, "setvar", fmt, ap);
 	va_end(ap);
-	for (i = 0; buf[i] && n + 3 < ARRAY_SIZE(wbuf); i++) {
-		unsigned char c = (unsigned char)buf[i];
-
-		wbuf[n++] = c < 0x20 || c >= 0x7f ? '?' : c;
-	}
-	wbuf[n++] = '\r';
-	wbuf[n++] = '\n';
-	wbuf[n] = 0;
-	st->ConOut->OutputString(st->ConOut, wbuf);
 }
 
 static void *alloc(size_t size)
